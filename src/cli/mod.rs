@@ -1,0 +1,31 @@
+//! Command-line verbs; each lives in its own module.
+
+mod auc;
+mod predict;
+
+use clap::{Parser, Subcommand};
+
+/// Estimate how many labelled examples a task needs before fine-tuning a language model on it
+/// is good enough (Je & Raffel, 2025: data-efficiency AUC and CoS-Low).
+#[derive(Parser, Debug)]
+#[command(name = "dataeff", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Data-efficiency AUC of every task of one family, from a directory laid out like the
+    /// authors' published results.
+    Auc(auc::Args),
+    /// Predict AUC, curve and budget from a CoS-Low value with a family's coefficients.
+    Predict(predict::Args),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Auc(args) => auc::run(args),
+        Command::Predict(args) => predict::run(args),
+    }
+}
