@@ -1,1 +1,76 @@
-fn main() {}
+//! Project chores: `cargo xtask <command>` (see `cargo xtask --help`).
+//!
+//! Every chore is Rust; subprocesses (cargo itself, pip) go through `xshell`.
+
+mod transcribe;
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+
+use dataeff_experiments::{Context, registry};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "dataeff project chores: regenerate tables and figures, transcribe data")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate every table, figure and paper_figures/REPORT.md.
+    Reproduce,
+    /// Regenerate one experiment's table or figure (ids: `cargo xtask list`).
+    Figure {
+        /// Experiment id, e.g. `curves` or `auc_table`.
+        id: String,
+    },
+    /// List the experiments with what each produces.
+    List,
+    /// Transcribe the authors' published results into data/published/*.csv.
+    Transcribe {
+        /// Directory laid out like the authors' `results/` (finetune_results/, human_eval.json, auc_res/).
+        #[arg(long, default_value = "../shared/reference/published")]
+        from: PathBuf,
+    },
+}
+
+/// The workspace root (xtask lives one level below it).
+fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let root = project_root();
+    match cli.command {
+        Command::List => {
+            for exp in registry() {
+                println!("{:<24} {}", exp.id(), exp.title());
+                println!("{:<24}   in: {}", "", exp.inputs().join(", "));
+            }
+        }
+        Command::Figure { id } => {
+            let ctx = Context::load(&root)?;
+            let Some(exp) = registry().into_iter().find(|e| e.id() == id) else {
+                let ids: Vec<_> = registry().iter().map(|e| e.id()).collect();
+                bail!("no experiment `{id}`: expected one of {}", ids.join(", "));
+            };
+            for path in dataeff_experiments::run_and_write(exp.as_ref(), &ctx)? {
+                println!("wrote {}", path.strip_prefix(&root).unwrap_or(&path).display());
+            }
+        }
+        Command::Reproduce => {
+            let ctx = Context::load(&root)?;
+            let written = dataeff_experiments::reproduce(&ctx)?;
+            println!("regenerated {} files under results/ and paper_figures/", written.len());
+        }
+        Command::Transcribe { from } => {
+            let from = if from.is_relative() { root.join(from) } else { from };
+            transcribe::run(&from, &root.join("data/published")).with_context(|| format!("transcribing {}", from.display()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Figures: each is drawn once by a [`Draw`] implementation and rendered to SVG and PNG.
+//! Text uses DejaVu Sans embedded at build time, so PNGs are identical on every machine.
+
+use std::sync::Once;
+
+use anyhow::anyhow;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Something that can draw itself on any plotters backend.
+pub trait Draw {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()>;
+}
+
+/// A rendered figure; its name is the file stem under `paper_figures/`.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    pub name: String,
+    pub svg: String,
+    pub png: Vec<u8>,
+}
+
+/// Turn a plotters error (generic over the backend) into anyhow.
+pub fn plot_err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing failed: {e:?}")
+}
+
+pub const FONT: &str = "sans-serif";
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let fonts = [(FontStyle::Normal, dejavu::sans::regular()), (FontStyle::Bold, dejavu::sans::bold())];
+        for (style, bytes) in fonts {
+            if plotters::style::register_font(FONT, style, bytes).is_err() {
+                panic!("the embedded DejaVu Sans font must load");
+            }
+        }
+    });
+}
+
+/// Render `figure` at `width × height` pixels to SVG and PNG.
+pub fn render(name: &str, (width, height): (u32, u32), figure: &impl Draw) -> anyhow::Result<Figure> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        figure.draw(&root)?;
+        root.present().map_err(plot_err)?;
+    }
+    let mut rgb = vec![0u8; (width * height * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        figure.draw(&root)?;
+        root.present().map_err(plot_err)?;
+    }
+    let mut png = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.write_header()?.write_image_data(&rgb)?;
+    }
+    Ok(Figure { name: name.to_string(), svg, png })
+}
+
+/// Label budgets under an x axis drawn on the log2 position scale (plotters cannot format custom
+/// key points of an f64 axis, so the labels are placed by hand): `ticks` are `(x, label)` pairs and
+/// `to_pixel` maps a chart coordinate on the axis to the backend.
+pub fn x_tick_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ticks: &[(f64, String)],
+    to_pixel: impl Fn(f64) -> (i32, i32),
+    size: u32,
+) -> anyhow::Result<()> {
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let style = (FONT, size).into_font().color(&palette::INK).pos(Pos::new(HPos::Center, VPos::Top));
+    for (x, label) in ticks {
+        let (px, py) = to_pixel(*x);
+        root.draw(&PathElement::new(vec![(px, py), (px, py + 3)], palette::INK)).map_err(plot_err)?;
+        root.draw(&Text::new(label.clone(), (px, py + 5), style.clone())).map_err(plot_err)?;
+    }
+    Ok(())
+}
+
+/// Colours of the three families, and neutral inks, used by every figure.
+pub mod palette {
+    use dataeff::Family;
+    use plotters::style::RGBColor;
+
+    pub const INK: RGBColor = RGBColor(40, 40, 40);
+    pub const GRID: RGBColor = RGBColor(225, 225, 225);
+    pub const MUTED: RGBColor = RGBColor(150, 150, 150);
+
+    pub fn family(f: Family) -> RGBColor {
+        match f {
+            Family::Llama => RGBColor(46, 109, 164),
+            Family::Mistral => RGBColor(214, 118, 38),
+            Family::Qwen => RGBColor(62, 150, 81),
+        }
+    }
+
+    /// A sequential blue scale for `t ∈ [0, 1]` (light to dark).
+    pub fn sequential(t: f64) -> RGBColor {
+        let t = t.clamp(0.0, 1.0);
+        let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+        RGBColor(lerp(170.0, 8.0), lerp(205.0, 48.0), lerp(230.0, 107.0))
+    }
+}
