@@ -54,7 +54,7 @@ impl Experiment for FamilyAgreement {
                     c.map(|c| c.r).into(),
                     c.map(|c| c.lo).into(),
                     c.map(|c| c.hi).into(),
-                    c.map(|c| c.p_value).into(),
+                    c.map_or(Cell::Empty, |c| Cell::Sci(c.p_value)),
                     Cell::Int(xa.len() as i64),
                 ]);
             }

@@ -64,7 +64,7 @@ impl Experiment for ZeroShotVsAuc {
                         c.map(|c| c.r).into(),
                         c.map(|c| c.lo).into(),
                         c.map(|c| c.hi).into(),
-                        c.map(|c| c.p_value).into(),
+                        c.map_or(Cell::Empty, |c| Cell::Sci(c.p_value)),
                         Cell::Int(x.len() as i64),
                     ]);
                 }

@@ -29,6 +29,8 @@ enum Command {
     },
     /// List the experiments with what each produces.
     List,
+    /// Run the whole test suite as CI does (the README's test command).
+    Test,
     /// Transcribe the authors' published results into data/published/*.csv.
     Transcribe {
         /// Directory laid out like the authors' `results/` (finetune_results/, human_eval.json, auc_res/).
@@ -66,6 +68,11 @@ fn main() -> anyhow::Result<()> {
             let ctx = Context::load(&root)?;
             let written = dataeff_experiments::reproduce(&ctx)?;
             println!("regenerated {} files under results/ and paper_figures/", written.len());
+        }
+        Command::Test => {
+            let sh = xshell::Shell::new()?;
+            sh.change_dir(&root);
+            xshell::cmd!(sh, "cargo test --workspace --no-fail-fast").run()?;
         }
         Command::Transcribe { from } => {
             let from = if from.is_relative() { root.join(from) } else { from };

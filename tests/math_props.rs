@@ -1,0 +1,98 @@
+//! Property tests of the paper's math: the AUC (PAPER.md §2), the prediction curve (§5) and OLS.
+
+use dataeff::curve::{BUDGETS, CurveError, auc, clean, trapezoid};
+use dataeff::predict::{budget_for_target, predicted_score_at, target_for_budget};
+use dataeff::regression::ols;
+use proptest::prelude::*;
+
+/// A curve on the zero-shot point plus a random subset of the paper's budgets, scores in [0, 1].
+fn curve_with_gaps() -> impl Strategy<Value = Vec<(u32, f64)>> {
+    (prop::collection::vec(any::<bool>(), BUDGETS.len()), prop::collection::vec(0.0f64..1.0, BUDGETS.len() + 1))
+        .prop_map(|(present, scores)| {
+            let mut pts = vec![(0, scores[0])];
+            for (i, b) in BUDGETS.iter().enumerate() {
+                if present[i] {
+                    pts.push((*b, scores[i + 1]));
+                }
+            }
+            pts
+        })
+}
+
+/// A curve with every budget present.
+fn full_curve() -> impl Strategy<Value = Vec<(u32, f64)>> {
+    prop::collection::vec(0.0f64..1.0, BUDGETS.len() + 1)
+        .prop_map(|s| std::iter::once(0).chain(BUDGETS).zip(s).collect())
+}
+
+proptest! {
+    #[test]
+    fn auc_lies_in_unit_interval(pts in curve_with_gaps(), human in prop::option::of(0.0f64..1.0)) {
+        match auc(&pts, human) {
+            Ok(s) => prop_assert!((0.0..=1.0).contains(&s.extrapolation_auc), "{}", s.extrapolation_auc),
+            Err(e) => prop_assert!(matches!(e, CurveError::Degenerate { .. }), "unexpected error {e}"),
+        }
+    }
+
+    #[test]
+    fn cleaning_is_idempotent(pts in curve_with_gaps()) {
+        let once = clean(&pts);
+        prop_assert_eq!(clean(&once), once);
+    }
+
+    #[test]
+    fn raising_a_point_never_lowers_auc(pts in curve_with_gaps(), which in any::<prop::sample::Index>(), up in 0.0f64..1.0) {
+        // Ceiling fixed at human level 1 (above every score), so only the floor could move; the
+        // raised point is above the cleaned curve's floor and stays at or below the ceiling.
+        let floor = clean(&pts).iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        let i = which.index(pts.len());
+        prop_assume!(pts[i].1 > floor);
+        let mut raised = pts.clone();
+        raised[i].1 += up * (1.0 - pts[i].1);
+        let before = auc(&pts, Some(1.0)).unwrap().extrapolation_auc;
+        let after = auc(&raised, Some(1.0)).unwrap().extrapolation_auc;
+        prop_assert!(after >= before - 1e-12, "{before} -> {after}");
+    }
+
+    #[test]
+    fn auc_is_invariant_to_positive_affine_rescaling(pts in full_curve(), human in 0.0f64..1.0, a in 0.01f64..100.0, b in -10.0f64..10.0) {
+        // All budgets present: no zero is filled in, which would not be rescaled with the rest.
+        let Ok(base) = auc(&pts, Some(human)) else { return Ok(()) };
+        let scaled: Vec<(u32, f64)> = pts.iter().map(|&(n, s)| (n, a * s + b)).collect();
+        let rescaled = auc(&scaled, Some(a * human + b)).unwrap();
+        prop_assert!((base.extrapolation_auc - rescaled.extrapolation_auc).abs() < 1e-9);
+    }
+
+    #[test]
+    fn budget_and_target_invert(auc in 0.02f64..0.98, target in 0.01f64..=1.0, budget in 2.0f64..5000.0) {
+        let n = budget_for_target(target, auc).unwrap();
+        prop_assert!((1.0..=5000.0 + 1e-6).contains(&n), "{n}");
+        // Below ~2 examples the log2 axis squeezes many targets into budgets indistinguishable
+        // from 1 in floating point, so the round trip is only asked of budgets from 2 on.
+        if n >= 2.0 {
+            let back = target_for_budget(n.min(5000.0), auc).unwrap();
+            prop_assert!((back - target).abs() < 1e-9, "{target} -> {n} -> {back}");
+        }
+        let t = target_for_budget(budget, auc).unwrap();
+        let again = budget_for_target(t, auc).unwrap();
+        prop_assert!((again - budget).abs() < 1e-6 * budget, "{budget} -> {t} -> {again}");
+    }
+
+    #[test]
+    fn power_curve_integrates_to_its_auc(auc in 0.05f64..0.95) {
+        // Fine grid denser near 0, where x^p with p < 1 is steep.
+        let x: Vec<f64> = (0..=20_000).map(|k| (f64::from(k) / 20_000.0).powi(3)).collect();
+        let y: Vec<f64> = x.iter().map(|&v| predicted_score_at(v, auc).unwrap()).collect();
+        prop_assert!((trapezoid(&x, &y) - auc).abs() < 1e-4, "{}", trapezoid(&x, &y));
+    }
+
+    #[test]
+    fn ols_recovers_an_exact_line(slope in -5.0f64..5.0, intercept in -5.0f64..5.0, xs in prop::collection::vec(-10.0f64..10.0, 3..40)) {
+        let spread = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - xs.iter().cloned().fold(f64::INFINITY, f64::min);
+        prop_assume!(spread > 1e-3);
+        let ys: Vec<f64> = xs.iter().map(|x| slope * x + intercept).collect();
+        let fit = ols(&xs, &ys).unwrap();
+        prop_assert!((fit.slope - slope).abs() < 1e-8 && (fit.intercept - intercept).abs() < 1e-8);
+        prop_assert!(fit.residual_se < 1e-8);
+    }
+}
