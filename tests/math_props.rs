@@ -1,6 +1,8 @@
 //! Property tests of the paper's math: the AUC (PAPER.md §2), the prediction curve (§5) and OLS.
 
-use dataeff::curve::{BUDGETS, CurveError, auc, clean, trapezoid};
+use dataeff::annotation::{doubling_schedule, one_shot};
+use dataeff::curve::{BUDGETS, CurveError, auc, clean, normalised_curve, trapezoid};
+use dataeff::learning_curve::{PowerLaw, budget_to_reach, fit_curve_exponent, fit_power_law};
 use dataeff::predict::{budget_for_target, predicted_score_at, target_for_budget};
 use dataeff::regression::ols;
 use proptest::prelude::*;
@@ -94,5 +96,44 @@ proptest! {
         let fit = ols(&xs, &ys).unwrap();
         prop_assert!((fit.slope - slope).abs() < 1e-8 && (fit.intercept - intercept).abs() < 1e-8);
         prop_assert!(fit.residual_se < 1e-8);
+    }
+
+    #[test]
+    fn power_law_fit_recovers_known_parameters(a in 0.5f64..1.0, b in 0.1f64..1.0, c in 0.05f64..1.5) {
+        let truth = PowerLaw { a, b, c };
+        let pts: Vec<(f64, f64)> = std::iter::once(0).chain(BUDGETS).map(|n| (f64::from(n), truth.at(f64::from(n)))).collect();
+        let fit = fit_power_law(&pts).unwrap();
+        prop_assert!((fit.a - a).abs() < 1e-4 && (fit.b - b).abs() < 1e-4 && (fit.c - c).abs() < 1e-3, "{fit:?} vs {truth:?}");
+    }
+
+    #[test]
+    fn exponent_fit_recovers_known_exponent(p in 0.05f64..20.0) {
+        let pts: Vec<(f64, f64)> = BUDGETS[..3].iter().map(|&n| {
+            let x = dataeff::curve::log2_position(f64::from(n));
+            (x, x.powf(p))
+        }).collect();
+        let fit = fit_curve_exponent(&pts).unwrap();
+        prop_assert!((fit - p).abs() < 1e-5 * p.max(1.0), "{fit} vs {p}");
+    }
+
+    #[test]
+    fn interpolated_budgets_are_monotone_in_the_target(pts in full_curve(), human in 0.0f64..1.0, t1 in 0.01f64..1.0, t2 in 0.01f64..1.0) {
+        let Ok(curve) = normalised_curve(&pts, Some(human)) else { return Ok(()) };
+        let (lo, hi) = if t1 <= t2 { (t1, t2) } else { (t2, t1) };
+        match (budget_to_reach(&curve.x, &curve.y, lo), budget_to_reach(&curve.x, &curve.y, hi)) {
+            (Some(a), Some(b)) => prop_assert!(a <= b + 1e-9, "{lo}->{a}, {hi}->{b}"),
+            (None, Some(_)) => prop_assert!(false, "a lower target cannot be unreachable when a higher one is reached"),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_schedule_that_reaches_spends_at_least_the_need(need in 1.0f64..5000.0, predicted in 1.0f64..5000.0) {
+        let d = doubling_schedule(Some(need));
+        let o = one_shot(predicted, Some(need), 32.0);
+        prop_assert!(d.reached && d.labels >= need);
+        prop_assert!(o.reached && o.labels >= need + 32.0);
+        // A one-shot prediction at or above the need takes one round.
+        if predicted >= need { prop_assert_eq!(o.rounds, 1); }
     }
 }
