@@ -32,6 +32,9 @@ pub enum PredictError {
     BudgetOutOfRange(f64),
 }
 
+/// Labelled low-confidence examples CoS-Low needs (the paper's k).
+pub const COSLOW_LABELS: usize = 32;
+
 /// The paper's coefficient table (`data/coefficients.csv`, embedded at build time).
 pub const PUBLISHED_COEFFICIENTS_CSV: &str = include_str!("../data/coefficients.csv");
 

@@ -9,11 +9,17 @@ pub mod figure;
 pub mod study;
 pub mod table;
 
+mod annotation_savings;
 mod auc_table;
+mod baselines;
 mod coefficients;
+mod cos_low_value;
+mod curve_shape_error;
 mod curves;
+mod extrapolation_baseline;
 mod family_agreement;
 mod report;
+mod uncertainty;
 mod zero_shot_vs_auc;
 
 use std::path::{Path, PathBuf};
@@ -77,6 +83,11 @@ pub fn registry() -> Vec<Box<dyn Experiment>> {
         Box::new(zero_shot_vs_auc::ZeroShotVsAuc),
         Box::new(family_agreement::FamilyAgreement),
         Box::new(coefficients::CoefficientsExperiment),
+        Box::new(curve_shape_error::CurveShapeError),
+        Box::new(extrapolation_baseline::ExtrapolationBaseline),
+        Box::new(annotation_savings::AnnotationSavings),
+        Box::new(uncertainty::Uncertainty),
+        Box::new(cos_low_value::CosLowValue),
         Box::new(report::Report),
     ]
 }
