@@ -16,6 +16,7 @@ pub mod published;
 pub mod regression;
 pub mod results;
 pub mod stats;
+pub mod tasks;
 pub mod tidy;
 
 pub use curve::{AucSummary, CurveError};

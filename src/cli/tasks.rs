@@ -1,0 +1,194 @@
+//! `dataeff tasks list|show`: the task suite, its splits and (where published) the paper's AUCs.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use dataeff::curve::{MAX_BUDGET, task_auc};
+use dataeff::family::Family;
+use dataeff::tasks::split::{self, Split, SplitConfig, answer_position_balance, class_balance, majority_share};
+use dataeff::tasks::{self, CATALOGUE, DataError, cache};
+use dataeff::tidy::PublishedData;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Every task: source, split sizes, answer type, metric, class balance, the paper's AUCs.
+    List {
+        #[command(flatten)]
+        common: Common,
+        /// Directory of the transcribed published data (scores.csv, human_level.csv).
+        #[arg(long, value_name = "DIR", default_value = "data/published")]
+        published: PathBuf,
+    },
+    /// Print rendered prompts of one task with their answers.
+    #[command(after_help = "Example: dataeff tasks show web_of_lies --split test --n 3")]
+    Show {
+        /// Task name (see `dataeff tasks list`).
+        task: String,
+        #[arg(long, value_enum, default_value_t = Split::Test)]
+        split: Split,
+        /// How many examples to print.
+        #[arg(long, default_value_t = 3)]
+        n: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct Common {
+    /// Data cache (default: $DATAEFF_CACHE, else ~/.cache/dataeff; filled by `cargo xtask fetch-data`).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+    /// Seed of the splits.
+    #[arg(long, default_value_t = split::SPLIT_SEED)]
+    seed: u64,
+}
+
+impl Common {
+    fn cache(&self) -> PathBuf {
+        self.cache.clone().unwrap_or_else(cache::cache_dir)
+    }
+
+    fn config(&self) -> SplitConfig {
+        SplitConfig { seed: self.seed, ..SplitConfig::default() }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::List { common, published } => list(&common, &published),
+        Command::Show { task, split, n, common } => show(&task, split, n, &common),
+    }
+}
+
+/// The paper's AUC of `task` for each family (`None` where not published or not computable).
+fn published_aucs(data: Option<&PublishedData>, task: Option<&str>) -> Vec<Option<f64>> {
+    Family::ALL
+        .iter()
+        .map(|family| {
+            let (data, task) = (data?, task?);
+            let results = data.results(*family, task)?;
+            task_auc(task, results, data.human_level(task)).ok().map(|s| s.extrapolation_auc)
+        })
+        .collect()
+}
+
+fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
+    let cache = common.cache();
+    let data = match PublishedData::load(published) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            eprintln!("note: no published AUCs ({e})");
+            None
+        }
+    };
+    let fmt_auc = |a: Option<f64>| a.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
+    println!(
+        "{:<37} {:<16} {:>6} {:>5} {:>5} {:>6} {:>5} {:<24} {:<11} {:>7} {:>6} {:>6} {:>7} {:>6}  note",
+        "task",
+        "source",
+        "n",
+        "dups",
+        "train",
+        "unann",
+        "test",
+        "answer",
+        "metric",
+        "classes",
+        "maj%",
+        "llama",
+        "mistral",
+        "qwen"
+    );
+    let mut missing = Vec::new();
+    for spec in CATALOGUE {
+        let aucs: Vec<String> = published_aucs(data.as_ref(), spec.paper_task).into_iter().map(fmt_auc).collect();
+        let task = match tasks::load(spec.name, &cache) {
+            Ok(task) => task,
+            Err(e @ DataError::Missing { .. }) => {
+                println!("{:<37} not fetched{:>110} {:>6} {:>7} {:>6}", spec.name, "", aucs[0], aucs[1], aucs[2]);
+                missing.push(e.to_string());
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let splits = split::split(&task.examples, &common.config());
+        let mut notes = Vec::new();
+        if splits.train.len() < MAX_BUDGET as usize {
+            notes.push(format!("train pool < {MAX_BUDGET}"));
+        }
+        if let Some(paper) = spec.paper_task.filter(|p| *p != spec.name) {
+            notes.push(format!("generated stand-in for {paper}"));
+        }
+        let classes = class_balance(&splits.train).len();
+        println!(
+            "{:<37} {:<16} {:>6} {:>5} {:>5} {:>6} {:>5} {:<24} {:<11} {:>7} {:>5.1}% {:>6} {:>7} {:>6}  {}",
+            task.name,
+            task.source.to_string(),
+            task.examples.len(),
+            splits.duplicates,
+            splits.train.len(),
+            splits.unannotated.len(),
+            splits.test.len(),
+            task.answer.to_string(),
+            task.metric.to_string(),
+            classes,
+            100.0 * majority_share(&splits.test),
+            aucs[0],
+            aucs[1],
+            aucs[2],
+            notes.join("; ")
+        );
+    }
+    println!(
+        "\nn: examples before deduplication; classes: distinct answers in the train pool; maj%: share of the \
+         most frequent answer in the test set; llama/mistral/qwen: the paper's AUC (from {}).",
+        published.display()
+    );
+    for m in &missing {
+        eprintln!("{m}");
+    }
+    Ok(())
+}
+
+fn show(name: &str, which: Split, n: usize, common: &Common) -> anyhow::Result<()> {
+    let task = tasks::load(name, &common.cache()).with_context(|| format!("loading task `{name}`"))?;
+    let splits = split::split(&task.examples, &common.config());
+    let examples = splits.get(which);
+    println!(
+        "{} ({}; answer: {}; metric: {}; template: {})",
+        task.name, task.source, task.answer, task.metric, task.template.path
+    );
+    println!(
+        "splits: train {}, unannotated {}, test {} ({} duplicate inputs dropped)",
+        splits.train.len(),
+        splits.unannotated.len(),
+        splits.test.len(),
+        splits.duplicates
+    );
+    let balance = class_balance(examples);
+    let shown: Vec<String> = balance.iter().take(10).map(|(label, c)| format!("{label}: {c}")).collect();
+    let more = if balance.len() > 10 { format!(", ... ({} answers)", balance.len()) } else { String::new() };
+    println!("answers in {which:?}: {}{more}", shown.join(", "));
+    let positions = answer_position_balance(examples);
+    if !positions.is_empty() {
+        let shown: Vec<String> = positions.iter().enumerate().map(|(i, c)| format!("#{}: {c}", i + 1)).collect();
+        println!("position of the answer among the options: {}", shown.join(", "));
+    }
+    for (i, example) in examples.iter().take(n).enumerate() {
+        println!("\n--- {which:?} example {} ---", i + 1);
+        println!("{}", task.render(example));
+        println!(">>> {}", example.target());
+        if example.targets.len() > 1 {
+            println!("    (also accepted: {})", example.targets[1..].join(" | "));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Our seeded generators: unlimited examples for the tasks whose shipped files are too small (or
+//! absent), each example's answer computed by the generator's own model of the task. Every
+//! generator has an independently written solver in [`crate::tasks::evaluators`] that reads only
+//! the example's text; the tests check that the two agree.
+//!
+//! Randomness: one `ChaCha8Rng` seeded from a `u64`, so a seed fixes the examples on every
+//! platform.
+
+pub mod alphabet_mapping;
+pub mod boolean_expressions;
+pub mod key_value;
+pub mod multistep_arithmetic;
+pub mod object_counting;
+pub mod tracking_shuffled_objects;
+pub mod web_of_lies;
+mod words;
+
+use std::collections::HashSet;
+
+use rand::{Rng as _, SeedableRng as _};
+use rand_chacha::ChaCha8Rng;
+
+use super::task::{AnswerType, Example};
+
+/// A seeded example generator.
+pub trait Generator {
+    /// The task name the generated examples belong to.
+    fn name(&self) -> &'static str;
+    /// The answer type of its examples.
+    fn answer(&self) -> AnswerType;
+    /// One example drawn from `rng`, its first target being the correct answer.
+    fn sample(&self, rng: &mut ChaCha8Rng) -> Example;
+}
+
+/// Draws before giving up on the requested label (labels never this rare in practice).
+const MAX_LABEL_TRIES: usize = 256;
+
+/// `n` examples from `seed`. For a fixed label set the label of each example is drawn uniformly
+/// first and examples are re-drawn until one has it, so the classes are balanced.
+pub fn generate(generator: &dyn Generator, seed: u64, n: usize) -> Vec<Example> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let labels = match generator.answer() {
+        AnswerType::Labels(labels) => labels,
+        _ => Vec::new(),
+    };
+    (0..n)
+        .map(|_| {
+            if labels.is_empty() {
+                return generator.sample(&mut rng);
+            }
+            let wanted = &labels[rng.random_range(0..labels.len())];
+            let mut example = generator.sample(&mut rng);
+            for _ in 1..MAX_LABEL_TRIES {
+                if example.target() == wanted {
+                    break;
+                }
+                example = generator.sample(&mut rng);
+            }
+            example
+        })
+        .collect()
+}
+
+/// Up to `n` examples with distinct inputs from `seed` (fewer only when the generator runs out of
+/// new inputs within `20 n` draws).
+pub fn generate_unique(generator: &dyn Generator, seed: u64, n: usize) -> Vec<Example> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(n);
+    let batch = n.max(1);
+    for round in 0..20u64 {
+        for example in generate(generator, seed.wrapping_add(round.wrapping_mul(0x9E37_79B9_7F4A_7C15)), batch) {
+            if out.len() == n {
+                return out;
+            }
+            if seen.insert(example.dedup_key()) {
+                out.push(example);
+            }
+        }
+    }
+    out
+}
+
+/// Every generator with its default difficulty.
+pub fn all() -> Vec<Box<dyn Generator>> {
+    vec![
+        Box::new(boolean_expressions::BooleanExpressions::default()),
+        Box::new(web_of_lies::WebOfLies::default()),
+        Box::new(object_counting::ObjectCounting::default()),
+        Box::new(tracking_shuffled_objects::TrackingShuffledObjects::default()),
+        Box::new(multistep_arithmetic::MultistepArithmetic::default()),
+        Box::new(key_value::KeyValue::default()),
+        Box::new(alphabet_mapping::AlphabetMapping::default()),
+    ]
+}
+
+/// The generator of task `name`, if it is a generated task.
+pub fn by_name(name: &str) -> Option<Box<dyn Generator>> {
+    all().into_iter().find(|g| g.name() == name)
+}
+
+/// Pick `k` distinct items of `pool` in random order.
+pub(crate) fn pick<'a, T>(rng: &mut ChaCha8Rng, pool: &'a [T], k: usize) -> Vec<&'a T> {
+    rand::seq::index::sample(rng, pool.len(), k).into_iter().map(|i| &pool[i]).collect()
+}
