@@ -89,3 +89,35 @@ fn solvers_reject_text_they_cannot_read() {
         assert!(solve(g.name(), "complete nonsense").is_err(), "{} accepted nonsense", g.name());
     }
 }
+
+/// The controls' difficulty knobs change what is generated, and the solvers still agree.
+#[test]
+fn difficulty_knobs_work_and_solvers_agree() {
+    use dataeff::tasks::generators::Generator;
+    use dataeff::tasks::generators::alphabet_mapping::AlphabetMapping;
+    use dataeff::tasks::generators::key_value::KeyValue;
+    use dataeff::tasks::generators::multistep_arithmetic::MultistepArithmetic;
+    use dataeff::tasks::generators::tracking_shuffled_objects::TrackingShuffledObjects;
+
+    let hard: Vec<(Box<dyn Generator>, Box<dyn Fn(&str) -> bool>)> = vec![
+        (Box::new(KeyValue { pairs: 30 }), Box::new(|input: &str| input.lines().count() == 31)),
+        (
+            Box::new(AlphabetMapping { word_len: 12, distractors: 0 }),
+            Box::new(|input: &str| input.rsplit_once("Word: ").unwrap().1.len() == 12),
+        ),
+        (
+            Box::new(MultistepArithmetic { min_ops: 6, max_ops: 6 }),
+            Box::new(|input: &str| input.matches('(').count() == 6),
+        ),
+        (
+            Box::new(TrackingShuffledObjects { sizes: vec![9] }),
+            Box::new(|input: &str| input.matches(" trade ").count() == 9),
+        ),
+    ];
+    for (g, shape) in hard {
+        for ex in generate(g.as_ref(), 3, 500) {
+            assert!(shape(&ex.input), "{}: {:?}", g.name(), ex.input);
+            assert_eq!(solve(g.name(), &ex.input).as_deref(), Ok(ex.target()), "{}: {:?}", g.name(), ex.input);
+        }
+    }
+}
