@@ -99,7 +99,8 @@ fn difficulty_knobs_work_and_solvers_agree() {
     use dataeff::tasks::generators::multistep_arithmetic::MultistepArithmetic;
     use dataeff::tasks::generators::tracking_shuffled_objects::TrackingShuffledObjects;
 
-    let hard: Vec<(Box<dyn Generator>, Box<dyn Fn(&str) -> bool>)> = vec![
+    type Shape = Box<dyn Fn(&str) -> bool>;
+    let hard: Vec<(Box<dyn Generator>, Shape)> = vec![
         (Box::new(KeyValue { pairs: 30 }), Box::new(|input: &str| input.lines().count() == 31)),
         (
             Box::new(AlphabetMapping { word_len: 12, distractors: 0 }),
