@@ -20,11 +20,14 @@ use crate::{Cell, Context, Experiment, Output, Table};
 
 pub struct ExtrapolationBaseline;
 
+/// Predicts one curve's data efficiency (`None`: the fit failed).
+pub type Predictor = Box<dyn Fn(&TaskCurve) -> Option<Prediction>>;
+
 /// A predictor of one curve's data efficiency: its name and how it predicts (None: the fit failed).
 pub struct Method {
     pub name: String,
     pub labels: f64,
-    pub predict: Box<dyn Fn(&TaskCurve) -> Option<Prediction>>,
+    pub predict: Predictor,
 }
 
 /// Every predictor compared, in table order.

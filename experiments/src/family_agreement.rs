@@ -71,8 +71,11 @@ impl Experiment for FamilyAgreement {
     }
 }
 
+/// One scatter panel: the two families and each task's (AUC of the first, AUC of the second).
+type Panel = (Family, Family, Vec<(f64, f64)>);
+
 struct Pairs {
-    panels: Vec<(Family, Family, Vec<(f64, f64)>)>,
+    panels: Vec<Panel>,
 }
 
 impl Draw for Pairs {

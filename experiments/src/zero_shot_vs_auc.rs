@@ -14,6 +14,9 @@ use crate::{Cell, Context, Experiment, Output, Table};
 
 pub struct ZeroShotVsAuc;
 
+/// A per-task quantity correlated with AUC.
+type Feature = fn(&TaskCurve) -> Option<f64>;
+
 pub const LEVEL: f64 = 0.95;
 
 /// The normalised zero-shot gap: the share of the ceiling still missing at zero-shot.
@@ -46,7 +49,7 @@ impl Experiment for ZeroShotVsAuc {
             .chain(std::iter::once((Family::Llama, "all_40", family_curves(&curves, Family::Llama, false))))
             .collect();
         for (family, set, tasks) in &sets {
-            let predictors: [(&str, fn(&TaskCurve) -> Option<f64>); 2] =
+            let predictors: [(&str, Feature); 2] =
                 [("zero_shot", |c| c.zero_shot), ("zero_shot_gap", zero_shot_gap)];
             for (name, predictor) in predictors {
                 let (x, y): (Vec<f64>, Vec<f64>) =
