@@ -26,7 +26,7 @@ fn download(sh: &Shell, source: &DataSource, downloads: &Path) -> anyhow::Result
         ArchiveKind::Sdist => ["--no-binary", ":all:"],
         ArchiveKind::Wheel => ["--only-binary", ":all:"],
     };
-    println!("downloading {requirement} with {pip} (the bigbench sdist is 358 MB)...");
+    println!("downloading {requirement} with {pip}...");
     let status = cmd!(sh, "{pip} download --no-deps {format...} {requirement} -d {downloads}").run();
     if let Err(e) = status {
         bail!(
