@@ -14,7 +14,7 @@ use dataeff::predict::COSLOW_LABELS;
 use crate::baselines::{HEADLINE_AUC_ERROR, TARGETS, actual_budgets, from_auc, power_law_extrapolation};
 use crate::curve_shape_error::scopes;
 use crate::figure::{Draw, FONT, palette, plot_err, render};
-use crate::study::{TaskCurve, published_curves};
+use crate::study::{TaskCurve, paper_curves};
 use crate::{Cell, Context, Experiment, Output, Table};
 
 pub struct AnnotationSavings;
@@ -68,8 +68,7 @@ impl Experiment for AnnotationSavings {
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
-        let curves = published_curves(ctx)?;
-        let shared: Vec<&TaskCurve> = curves.values().filter(|c| c.shared).collect();
+        let shared = paper_curves(ctx)?;
         let mut by_task_columns = vec!["family", "task", "target", "need"];
         by_task_columns.extend(STRATEGIES);
         let mut by_task = Table::new("annotation_savings_by_task", &by_task_columns);

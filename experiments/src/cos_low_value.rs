@@ -8,7 +8,7 @@ use dataeff::predict::COSLOW_LABELS;
 use crate::annotation_savings::{STRATEGIES, spends};
 use crate::baselines::TARGETS;
 use crate::extrapolation_baseline::{methods, score};
-use crate::study::{TaskCurve, published_curves};
+use crate::study::paper_curves;
 use crate::{Cell, Context, Experiment, Output, Table};
 
 pub struct CosLowValue;
@@ -37,8 +37,7 @@ impl Experiment for CosLowValue {
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
-        let curves = published_curves(ctx)?;
-        let shared: Vec<&TaskCurve> = curves.values().filter(|c| c.shared).collect();
+        let shared = paper_curves(ctx)?;
         let t = TARGETS.iter().position(|&v| v == TARGET).expect("0.9 is a target");
         let all_methods = methods();
         let spent: Vec<Vec<dataeff::annotation::Spend>> = shared.iter().map(|c| spends(c, t)).collect();

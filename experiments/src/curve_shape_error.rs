@@ -10,7 +10,7 @@ use dataeff::Family;
 
 use crate::baselines::{TARGETS, actual_budgets, from_auc};
 use crate::figure::{Draw, FONT, palette, plot_err, render};
-use crate::study::{TaskCurve, published_curves};
+use crate::study::paper_curves;
 use crate::{Cell, Context, Experiment, Output, Table};
 
 pub struct CurveShapeError;
@@ -32,8 +32,7 @@ impl Experiment for CurveShapeError {
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
-        let curves = published_curves(ctx)?;
-        let shared: Vec<&TaskCurve> = curves.values().filter(|c| c.shared).collect();
+        let shared = paper_curves(ctx)?;
         let mut by_task = Table::new(
             "curve_shape_error_by_task",
             &["family", "task", "auc", "target", "actual_budget", "predicted_budget", "log2_error"],

@@ -15,7 +15,7 @@ use crate::baselines::{
     power_law_extrapolation,
 };
 use crate::figure::{Draw, FONT, palette, plot_err, render};
-use crate::study::{TaskCurve, published_curves};
+use crate::study::{TaskCurve, paper_curves};
 use crate::{Cell, Context, Experiment, Output, Table};
 
 pub struct ExtrapolationBaseline;
@@ -63,7 +63,7 @@ pub struct MethodScore {
     pub failed: usize,
 }
 
-pub fn score(method: &Method, curves: &[&TaskCurve]) -> MethodScore {
+pub fn score(method: &Method, curves: &[TaskCurve]) -> MethodScore {
     let (mut abs, mut rel, mut failed) = (Vec::new(), Vec::new(), 0);
     let mut errors: Vec<Vec<f64>> = vec![Vec::new(); TARGETS.len()];
     for c in curves {
@@ -94,8 +94,7 @@ impl Experiment for ExtrapolationBaseline {
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
-        let curves = published_curves(ctx)?;
-        let shared: Vec<&TaskCurve> = curves.values().filter(|c| c.shared).collect();
+        let shared = paper_curves(ctx)?;
         let mut columns = vec!["method", "labels_spent", "curves", "failed_fits", "auc_mae", "auc_mean_rel_error"];
         let names: Vec<String> = TARGETS.iter().map(|t| format!("median_log2_err_t{t}")).collect();
         columns.extend(names.iter().map(String::as_str));

@@ -57,3 +57,9 @@ pub fn family_curves(
 ) -> Vec<&TaskCurve> {
     curves.values().filter(|c| c.family == family && (c.shared || !shared_only)).collect()
 }
+
+/// The 90 curves the beyond-the-paper experiments evaluate: the paper's 30 shared tasks × 3
+/// families, in (family, task) order.
+pub fn paper_curves(ctx: &Context) -> anyhow::Result<Vec<TaskCurve>> {
+    Ok(published_curves(ctx)?.into_values().filter(|c| c.shared).collect())
+}

@@ -10,7 +10,7 @@ use dataeff::Family;
 
 use crate::baselines::{HEADLINE_AUC_ERROR, TARGETS, actual_budgets};
 use crate::figure::{Draw, FONT, palette, plot_err, render};
-use crate::study::published_curves;
+use crate::study::paper_curves;
 use crate::{Cell, Context, Experiment, Output, Table};
 
 pub struct Uncertainty;
@@ -53,11 +53,10 @@ impl Experiment for Uncertainty {
                 table.push(row);
             }
         }
-        let curves = published_curves(ctx)?;
+        let curves = paper_curves(ctx)?;
         let target_index = TARGETS.iter().position(|&t| t == FIGURE_TARGET).expect("0.9 is a target");
         let real: Vec<(Family, f64, f64)> = curves
-            .values()
-            .filter(|c| c.shared)
+            .iter()
             .filter_map(|c| Some((c.family, c.summary.extrapolation_auc, actual_budgets(c)[target_index]?.max(1.0))))
             .collect();
         let mid = 0.4;
