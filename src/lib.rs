@@ -11,6 +11,7 @@ pub mod evaluate;
 pub mod family;
 pub mod fsio;
 pub mod learning_curve;
+pub mod model;
 pub mod predict;
 pub mod published;
 pub mod regression;

@@ -1,0 +1,76 @@
+//! LoRA (Hu et al., 2021) as PEFT configures it: `y = x·Wᵀ + (α/r)·(x·Aᵀ)·Bᵀ` on the chosen
+//! projections, `A` random (seeded), `B` zero, so only `B` receives a gradient at the start and
+//! `∂L/∂B = (α/r)·∂L/∂W·Aᵀ` — a random projection of the full weight gradient (PAPER.md §4 step 3).
+
+use candle_core::{DType, Device, Result, Tensor, Var};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The paper's LoRA settings (r = 64, α = 32, dropout 0.05, all seven projections).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoraConfig {
+    pub rank: usize,
+    pub alpha: f64,
+    /// Dropout on the adapter input while training (inactive in eval mode, as for CoS-Low).
+    pub dropout: f64,
+    /// Projection names the adapters attach to (`q_proj`, …, `down_proj`).
+    pub targets: Vec<String>,
+}
+
+/// PEFT's target modules for Llama-family models, the paper's choice.
+pub const ALL_PROJECTIONS: [&str; 7] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+
+impl Default for LoraConfig {
+    fn default() -> Self {
+        LoraConfig { rank: 64, alpha: 32.0, dropout: 0.05, targets: ALL_PROJECTIONS.iter().map(|s| s.to_string()).collect() }
+    }
+}
+
+/// One adapter: `A` (r × in) and `B` (out × r), both trainable variables.
+#[derive(Clone, Debug)]
+pub struct LoraAdapter {
+    pub a: Var,
+    pub b: Var,
+    pub scale: f64,
+}
+
+impl LoraAdapter {
+    /// `A` ~ U(−1/√in, 1/√in) from `seed` (PEFT's Kaiming-uniform bound), `B` = 0.
+    pub fn new(in_dim: usize, out_dim: usize, config: &LoraConfig, seed: u64, dtype: DType, device: &Device) -> Result<Self> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let bound = 1.0 / (in_dim as f64).sqrt();
+        let values: Vec<f64> = (0..config.rank * in_dim).map(|_| rng.random_range(-bound..bound)).collect();
+        let a = Tensor::from_vec(values, (config.rank, in_dim), device)?.to_dtype(dtype)?;
+        Ok(LoraAdapter {
+            a: Var::from_tensor(&a)?,
+            b: Var::zeros((out_dim, config.rank), dtype, device)?,
+            scale: config.alpha / config.rank as f64,
+        })
+    }
+
+    /// `(α/r)·(x·Aᵀ)·Bᵀ` for `x` of shape (…, in).
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        x.broadcast_matmul(&self.a.as_tensor().t()?)?.broadcast_matmul(&self.b.as_tensor().t()?)? * self.scale
+    }
+}
+
+/// A projection `y = x·Wᵀ`, optionally with a LoRA adapter.
+#[derive(Clone, Debug)]
+pub struct Linear {
+    pub weight: Tensor,
+    pub lora: Option<LoraAdapter>,
+}
+
+impl Linear {
+    pub fn new(weight: Tensor) -> Self {
+        Linear { weight, lora: None }
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = x.broadcast_matmul(&self.weight.t()?)?;
+        match &self.lora {
+            Some(lora) => y + lora.forward(x)?,
+            None => Ok(y),
+        }
+    }
+}
