@@ -141,13 +141,7 @@ impl Draw for Implied {
                 .label(family.prefix())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.9))
-            .border_style(palette::GRID)
-            .label_font((FONT, 12))
-            .draw()
-            .map_err(plot_err)?;
+        crate::figure::draw_legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Once;
 
 use anyhow::anyhow;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 /// Something that can draw itself on any plotters backend.
@@ -64,6 +64,22 @@ pub fn render(name: &str, (width, height): (u32, u32), figure: &impl Draw) -> an
         encoder.write_header()?.write_image_data(&rgb)?;
     }
     Ok(Figure { name: name.to_string(), svg, png })
+}
+
+/// Draw a chart's series legend in the project's style at `position`.
+pub fn draw_legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, position: SeriesLabelPosition) -> anyhow::Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(palette::GRID)
+        .label_font((FONT, 12))
+        .draw()
+        .map_err(plot_err)
 }
 
 /// Label budgets under an x axis drawn on the log2 position scale (plotters cannot format custom

@@ -122,14 +122,7 @@ impl Draw for Bands {
                 .label(family.model())
                 .legend(move |(x, y)| Circle::new((x + 6, y), 3, color.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(palette::GRID)
-            .label_font((FONT, 12))
-            .draw()
-            .map_err(plot_err)?;
+        crate::figure::draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         Ok(())
     }
 }
