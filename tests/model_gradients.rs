@@ -5,7 +5,8 @@
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::loss::cross_entropy;
 use dataeff::model::llama::{Llama, weight_shapes};
-use dataeff::model::lora::LoraConfig;
+use dataeff::model::lora::{LoraConfig, attach};
+use dataeff::model::CausalLm;
 use dataeff::model::{Architecture, ModelConfig, Weights};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -50,7 +51,7 @@ fn backward_matches_finite_differences_on_every_kind_of_weight() {
     let (weights, base_vars) = random_model(&cfg, 1);
     let mut model = Llama::new(&cfg, &weights).unwrap();
     let lora = LoraConfig { rank: 4, alpha: 8.0, dropout: 0.0, ..LoraConfig::default() };
-    let lora_vars = model.attach_lora(&lora, 7).unwrap();
+    let lora_vars = attach(&mut model, &lora, 7).unwrap();
     // Give B non-zero values so that A receives a gradient too.
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     for (name, var) in &lora_vars {
@@ -94,7 +95,7 @@ fn lora_b_gradient_is_the_weight_gradient_projected_by_a() {
     let (weights, base_vars) = random_model(&cfg, 2);
     let mut model = Llama::new(&cfg, &weights).unwrap();
     let lora = LoraConfig { rank: 3, alpha: 6.0, dropout: 0.0, ..LoraConfig::default() };
-    let lora_vars = model.attach_lora(&lora, 11).unwrap();
+    let lora_vars = attach(&mut model, &lora, 11).unwrap();
     let grads = loss(&model, &ids()).backward().unwrap();
     let scale = lora.alpha / lora.rank as f64;
     let mut compared = 0;
@@ -123,4 +124,23 @@ fn missing_weight_is_named() {
     weights.source = "tiny.gguf".into();
     let err = Llama::new(&cfg, &weights).err().unwrap().to_string();
     assert!(err.contains("model.layers.1.mlp.up_proj.weight") && err.contains("tiny.gguf"), "{err}");
+}
+
+/// Feeding a sequence in pieces through the KV cache gives the same hidden states as one pass.
+#[test]
+fn kv_cache_matches_a_full_pass() {
+    let cfg = ModelConfig::tiny(Architecture::Llama);
+    let (weights, _) = random_model(&cfg, 4);
+    let model = Llama::new(&cfg, &weights).unwrap();
+    let ids = ids();
+    let full = model.hidden_states(&ids).unwrap();
+    let mut cache = dataeff::model::KvCache::new(cfg.num_layers);
+    let mut pieces = Vec::new();
+    for (start, len) in [(0, 3), (3, 1), (4, 3)] {
+        pieces.push(model.forward(&ids.narrow(1, start, len).unwrap(), Some(&mut cache)).unwrap());
+    }
+    assert_eq!(cache.len(), 7);
+    let stepped = Tensor::cat(&pieces, 1).unwrap();
+    let diff = scalar(&(full - stepped).unwrap().abs().unwrap().max_all().unwrap());
+    assert!(diff < 1e-12, "max |Δ| {diff}");
 }

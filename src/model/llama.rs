@@ -1,16 +1,17 @@
 //! A differentiable Llama-family decoder (Llama 3, Mistral, SmolLM2), written only with candle
-//! ops that carry gradients (see ../shared/notes/candle.md): `rms_norm_slow`, `rope_slow`,
-//! `ops::softmax`, an additive causal mask. Read top to bottom: names, blocks, model.
+//! ops that carry gradients (see ../shared/notes/candle.md and [`super::attention`]). Read top to
+//! bottom: names, blocks, model.
 //!
 //! Per layer: `x += o(attn(rope(q(n₁(x))), rope(k(n₁(x))), v(n₁(x))))`, then
 //! `x += down(silu(gate(n₂(x))) ⊙ up(n₂(x)))`; finally `logits = lm_head(norm(x))`.
 
-use candle_core::{D, DType, Device, Result, Tensor, Var};
-use candle_nn::ops::{rms_norm_slow, softmax};
-use candle_nn::rotary_emb::rope_slow;
+use candle_core::{Result, Tensor};
+use candle_nn::ops::rms_norm_slow;
 
+use super::attention::{KvCache, Rope, attend, causal_mask, repeat_kv};
+use super::causal_lm::CausalLm;
 use super::config::ModelConfig;
-use super::lora::{Linear, LoraAdapter, LoraConfig};
+use super::lora::Linear;
 use super::weights::Weights;
 
 /// Every weight of a Llama model, with its HF name and shape.
@@ -64,37 +65,7 @@ pub struct Llama {
     layers: Vec<Layer>,
     norm: Tensor,
     lm_head: Tensor,
-    /// Rope tables for positions 0..max_position_embeddings, shape (positions, head_dim/2).
-    cos: Tensor,
-    sin: Tensor,
-}
-
-/// cos/sin of `position · θ^(−2j/head_dim)` for rotate-half rope.
-fn rope_tables(cfg: &ModelConfig, theta: f64, dtype: DType, device: &Device) -> Result<(Tensor, Tensor)> {
-    let half = cfg.head_dim / 2;
-    let inv: Vec<f64> = (0..half).map(|j| theta.powf(-((2 * j) as f64) / cfg.head_dim as f64)).collect();
-    let n = cfg.max_position_embeddings;
-    let angles: Vec<f64> = (0..n).flat_map(|p| inv.iter().map(move |f| p as f64 * f)).collect();
-    let angles = Tensor::from_vec(angles, (n, half), device)?;
-    Ok((angles.cos()?.to_dtype(dtype)?, angles.sin()?.to_dtype(dtype)?))
-}
-
-/// Additive causal mask (T × T): 0 where a position may attend, −∞ where it may not.
-/// `window`: also mask keys more than `window − 1` positions back (sliding-window attention).
-pub fn causal_mask(t: usize, window: Option<usize>, dtype: DType, device: &Device) -> Result<Tensor> {
-    let values: Vec<f32> = (0..t)
-        .flat_map(|i| (0..t).map(move |j| if j > i || window.is_some_and(|w| i - j >= w) { f32::NEG_INFINITY } else { 0.0 }))
-        .collect();
-    Tensor::from_vec(values, (t, t), device)?.to_dtype(dtype)
-}
-
-/// (B, kv_heads, T, hd) → (B, kv_heads·n_rep, T, hd), each KV head shared by `n_rep` query heads.
-pub fn repeat_kv(x: &Tensor, n_rep: usize) -> Result<Tensor> {
-    if n_rep == 1 {
-        return Ok(x.clone());
-    }
-    let (b, kv, t, hd) = x.dims4()?;
-    x.unsqueeze(2)?.expand((b, kv, n_rep, t, hd))?.reshape((b, kv * n_rep, t, hd))
+    rope: Rope,
 }
 
 impl Llama {
@@ -114,81 +85,67 @@ impl Llama {
         }
         let embed = get("model.embed_tokens.weight")?;
         let lm_head = if cfg.tie_word_embeddings { embed.clone() } else { get("lm_head.weight")? };
-        let (cos, sin) = rope_tables(cfg, cfg.rope_theta, embed.dtype(), embed.device())?;
-        Ok(Llama { cfg: cfg.clone(), embed, layers, norm: get("model.norm.weight")?, lm_head, cos, sin })
+        let rope = Rope::new(cfg.head_dim, cfg.rope_theta, cfg.max_position_embeddings, embed.dtype(), embed.device())?;
+        Ok(Llama { cfg: cfg.clone(), embed, layers, norm: get("model.norm.weight")?, lm_head, rope })
     }
 
-    pub fn config(&self) -> &ModelConfig {
-        &self.cfg
-    }
-
-    /// Attach LoRA adapters to the configured projections; adapter `k` (in layer order) is seeded
-    /// with `seed + k`. Returns the trainable variables by name (`….lora_A`, `….lora_B`).
-    pub fn attach_lora(&mut self, config: &LoraConfig, seed: u64) -> Result<Vec<(String, Var)>> {
-        let mut vars = Vec::new();
-        let mut k = 0;
-        for (l, layer) in self.layers.iter_mut().enumerate() {
-            let projections: [(&str, &mut Linear); 7] = [
-                ("self_attn.q_proj", &mut layer.attn.q),
-                ("self_attn.k_proj", &mut layer.attn.k),
-                ("self_attn.v_proj", &mut layer.attn.v),
-                ("self_attn.o_proj", &mut layer.attn.o),
-                ("mlp.gate_proj", &mut layer.mlp.gate),
-                ("mlp.up_proj", &mut layer.mlp.up),
-                ("mlp.down_proj", &mut layer.mlp.down),
-            ];
-            for (name, linear) in projections {
-                let short = name.rsplit('.').next().expect("dotted name");
-                if !config.targets.iter().any(|t| t == short) {
-                    continue;
-                }
-                let (out_dim, in_dim) = linear.weight.dims2()?;
-                let adapter = LoraAdapter::new(in_dim, out_dim, config, seed + k, linear.weight.dtype(), linear.weight.device())?;
-                k += 1;
-                vars.push((format!("model.layers.{l}.{name}.lora_A"), adapter.a.clone()));
-                vars.push((format!("model.layers.{l}.{name}.lora_B"), adapter.b.clone()));
-                linear.lora = Some(adapter);
-            }
-        }
-        Ok(vars)
-    }
-
-    fn attention(&self, layer: &Attention, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    fn attention(&self, l: usize, x: &Tensor, start: usize, mask: Option<&Tensor>, cache: Option<&mut KvCache>) -> Result<Tensor> {
+        let layer = &self.layers[l].attn;
         let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
         let heads = |y: Tensor, n: usize| y.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous();
-        let q = heads(layer.q.forward(x)?, nh)?;
-        let k = heads(layer.k.forward(x)?, nkv)?;
+        let q = self.rope.apply(&heads(layer.q.forward(x)?, nh)?, start)?;
+        let k = self.rope.apply(&heads(layer.k.forward(x)?, nkv)?, start)?;
         let v = heads(layer.v.forward(x)?, nkv)?;
-        let (cos, sin) = (self.cos.narrow(0, 0, t)?, self.sin.narrow(0, 0, t)?);
-        let q = rope_slow(&q, &cos, &sin)?;
-        let k = repeat_kv(&rope_slow(&k, &cos, &sin)?, nh / nkv)?;
-        let v = repeat_kv(&v, nh / nkv)?;
-        let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?.broadcast_add(mask)?;
-        let out = softmax(&scores, D::Minus1)?.matmul(&v)?;
+        let (k, v) = match cache {
+            Some(cache) => cache.append(l, k, v)?,
+            None => (k, v),
+        };
+        let out = attend(&q, &repeat_kv(&k, nh / nkv)?, &repeat_kv(&v, nh / nkv)?, 1.0 / (hd as f64).sqrt(), mask)?;
         layer.o.forward(&out.transpose(1, 2)?.reshape((b, t, nh * hd))?)
     }
 
     fn mlp(&self, layer: &Mlp, x: &Tensor) -> Result<Tensor> {
         layer.down.forward(&(candle_nn::ops::silu(&layer.gate.forward(x)?)? * layer.up.forward(x)?)?)
     }
+}
 
-    /// Final hidden states (after the last norm) for token ids of shape (B, T).
-    pub fn hidden_states(&self, ids: &Tensor) -> Result<Tensor> {
+impl CausalLm for Llama {
+    fn config(&self) -> &ModelConfig {
+        &self.cfg
+    }
+
+    fn forward(&self, ids: &Tensor, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
         let eps = self.cfg.rms_norm_eps as f32;
+        let start = cache.as_ref().map_or(0, |c| c.len());
         let mut x = self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.cfg.hidden_size))?;
-        let mask = causal_mask(t, None, x.dtype(), x.device())?;
-        for layer in &self.layers {
-            x = (&x + self.attention(&layer.attn, &rms_norm_slow(&x, &layer.input_norm, eps)?, &mask)?)?;
+        // A single new token may see every cached position: no mask needed.
+        let mask = if t > 1 { Some(causal_mask(t, start, None, x.dtype(), x.device())?) } else { None };
+        for (l, layer) in self.layers.iter().enumerate() {
+            let h = rms_norm_slow(&x, &layer.input_norm, eps)?;
+            x = (&x + self.attention(l, &h, start, mask.as_ref(), cache.as_deref_mut())?)?;
             x = (&x + self.mlp(&layer.mlp, &rms_norm_slow(&x, &layer.post_norm, eps)?)?)?;
         }
         rms_norm_slow(&x, &self.norm, eps)
     }
 
-    /// Logits over the vocabulary for hidden states of shape (…, H). Apply it only to the rows
-    /// that need logits (answer positions): the LM head is the largest matmul of the model.
-    pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
+    fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
         hidden.broadcast_matmul(&self.lm_head.t()?)
+    }
+
+    fn projections_mut(&mut self) -> Vec<(String, &mut Linear)> {
+        let mut out = Vec::new();
+        for (l, layer) in self.layers.iter_mut().enumerate() {
+            let p = format!("model.layers.{l}");
+            out.push((format!("{p}.self_attn.q_proj"), &mut layer.attn.q));
+            out.push((format!("{p}.self_attn.k_proj"), &mut layer.attn.k));
+            out.push((format!("{p}.self_attn.v_proj"), &mut layer.attn.v));
+            out.push((format!("{p}.self_attn.o_proj"), &mut layer.attn.o));
+            out.push((format!("{p}.mlp.gate_proj"), &mut layer.mlp.gate));
+            out.push((format!("{p}.mlp.up_proj"), &mut layer.mlp.up));
+            out.push((format!("{p}.mlp.down_proj"), &mut layer.mlp.down));
+        }
+        out
     }
 }

@@ -74,3 +74,27 @@ impl Linear {
         }
     }
 }
+
+/// Attach LoRA adapters to the projections of `model` that `config` targets; adapter `k` (in
+/// layer order) is seeded with `seed + k`. Returns the trainable variables by name
+/// (`model.layers.0.self_attn.q_proj.lora_A`, `….lora_B`).
+pub fn attach(model: &mut dyn super::CausalLm, config: &LoraConfig, seed: u64) -> Result<Vec<(String, Var)>> {
+    let mut vars = Vec::new();
+    let mut k = 0;
+    for (name, linear) in model.projections_mut() {
+        let short = name.rsplit('.').next().expect("dotted name");
+        if !config.targets.iter().any(|t| t == short) {
+            continue;
+        }
+        let (out_dim, in_dim) = linear.weight.dims2()?;
+        let adapter = LoraAdapter::new(in_dim, out_dim, config, seed + k, linear.weight.dtype(), linear.weight.device())?;
+        k += 1;
+        vars.push((format!("{name}.lora_A"), adapter.a.clone()));
+        vars.push((format!("{name}.lora_B"), adapter.b.clone()));
+        linear.lora = Some(adapter);
+    }
+    if vars.is_empty() {
+        candle_core::bail!("LoRA targets {:?} match no projection of the model", config.targets);
+    }
+    Ok(vars)
+}
