@@ -75,7 +75,10 @@ impl Llama {
         let mut layers = Vec::with_capacity(cfg.num_layers);
         for l in 0..cfg.num_layers {
             let p = format!("model.layers.{l}");
-            let lin = |n: &str| -> anyhow::Result<Linear> { Ok(Linear::new(get(&format!("{p}.{n}.weight"))?)) };
+            // Biases are optional (Qwen2 has them on q, k, v).
+            let lin = |n: &str| -> anyhow::Result<Linear> {
+                Ok(Linear::with_bias(get(&format!("{p}.{n}.weight"))?, w.tensors.get(&format!("{p}.{n}.bias")).cloned()))
+            };
             layers.push(Layer {
                 input_norm: get(&format!("{p}.input_layernorm.weight"))?,
                 attn: Attention { q: lin("self_attn.q_proj")?, k: lin("self_attn.k_proj")?, v: lin("self_attn.v_proj")?, o: lin("self_attn.o_proj")? },

@@ -54,20 +54,29 @@ impl LoraAdapter {
     }
 }
 
-/// A projection `y = x·Wᵀ`, optionally with a LoRA adapter.
+/// A projection `y = x·Wᵀ (+ b)`, optionally with a LoRA adapter.
 #[derive(Clone, Debug)]
 pub struct Linear {
     pub weight: Tensor,
+    /// Qwen2 has biases on q, k and v; the other supported models have none.
+    pub bias: Option<Tensor>,
     pub lora: Option<LoraAdapter>,
 }
 
 impl Linear {
     pub fn new(weight: Tensor) -> Self {
-        Linear { weight, lora: None }
+        Linear { weight, bias: None, lora: None }
+    }
+
+    pub fn with_bias(weight: Tensor, bias: Option<Tensor>) -> Self {
+        Linear { weight, bias, lora: None }
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = x.broadcast_matmul(&self.weight.t()?)?;
+        let mut y = x.broadcast_matmul(&self.weight.t()?)?;
+        if let Some(bias) = &self.bias {
+            y = y.broadcast_add(bias)?;
+        }
         match &self.lora {
             Some(lora) => y + lora.forward(x)?,
             None => Ok(y),
