@@ -1,6 +1,6 @@
 //! What the rest of dataeff needs from a decoder-only language model, whatever its architecture.
 
-use candle_core::{Result, Tensor};
+use candle_core::{DType, Device, Result, Tensor};
 
 use super::attention::KvCache;
 use super::config::ModelConfig;
@@ -8,6 +8,10 @@ use super::lora::Linear;
 
 pub trait CausalLm {
     fn config(&self) -> &ModelConfig;
+
+    /// Where the weights live and their dtype (the embedding's).
+    fn device(&self) -> &Device;
+    fn dtype(&self) -> DType;
 
     /// Final hidden states (after the last norm), shape (B, T, H), for token ids (B, T) that follow
     /// the `cache.len()` positions already in `cache`; their keys and values are appended to it.

@@ -5,7 +5,7 @@
 //! Per layer: `x += o(attn(rope(q(n₁(x))), rope(k(n₁(x))), v(n₁(x))))`, then
 //! `x += down(silu(gate(n₂(x))) ⊙ up(n₂(x)))`; finally `logits = lm_head(norm(x))`.
 
-use candle_core::{Result, Tensor};
+use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::ops::rms_norm_slow;
 
 use super::attention::{KvCache, Rope, attend, causal_mask, repeat_kv};
@@ -116,6 +116,14 @@ impl Llama {
 impl CausalLm for Llama {
     fn config(&self) -> &ModelConfig {
         &self.cfg
+    }
+
+    fn device(&self) -> &Device {
+        self.embed.device()
+    }
+
+    fn dtype(&self) -> DType {
+        self.embed.dtype()
     }
 
     fn forward(&self, ids: &Tensor, mut cache: Option<&mut KvCache>) -> Result<Tensor> {

@@ -2,6 +2,8 @@
 //! projections, `A` random (seeded), `B` zero, so only `B` receives a gradient at the start and
 //! `∂L/∂B = (α/r)·∂L/∂W·Aᵀ` — a random projection of the full weight gradient (PAPER.md §4 step 3).
 
+use std::sync::{Arc, Mutex};
+
 use candle_core::{DType, Device, Result, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -32,6 +34,10 @@ pub struct LoraAdapter {
     pub a: Var,
     pub b: Var,
     pub scale: f64,
+    /// Dropout probability on the adapter's input, applied only in training mode.
+    pub dropout: f64,
+    /// Training mode: the seeded generator of dropout masks (`None`: eval mode, no dropout).
+    pub train_rng: Option<Arc<Mutex<ChaCha8Rng>>>,
 }
 
 impl LoraAdapter {
@@ -45,11 +51,24 @@ impl LoraAdapter {
             a: Var::from_tensor(&a)?,
             b: Var::zeros((out_dim, config.rank), dtype, device)?,
             scale: config.alpha / config.rank as f64,
+            dropout: config.dropout,
+            train_rng: None,
         })
     }
 
-    /// `(α/r)·(x·Aᵀ)·Bᵀ` for `x` of shape (…, in).
+    /// `(α/r)·(dropout(x)·Aᵀ)·Bᵀ` for `x` of shape (…, in).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let x = match &self.train_rng {
+            Some(rng) if self.dropout > 0.0 => {
+                // Inverted dropout with a mask from our own seeded generator (candle's is not seedable).
+                let keep = 1.0 - self.dropout;
+                let mut rng = rng.lock().expect("dropout generator poisoned");
+                let mask: Vec<f32> =
+                    (0..x.elem_count()).map(|_| if rng.random::<f64>() < keep { (1.0 / keep) as f32 } else { 0.0 }).collect();
+                (x * Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?)?
+            }
+            _ => x.clone(),
+        };
         x.broadcast_matmul(&self.a.as_tensor().t()?)?.broadcast_matmul(&self.b.as_tensor().t()?)? * self.scale
     }
 }
@@ -106,4 +125,14 @@ pub fn attach(model: &mut dyn super::CausalLm, config: &LoraConfig, seed: u64) -
         candle_core::bail!("LoRA targets {:?} match no projection of the model", config.targets);
     }
     Ok(vars)
+}
+
+/// Switch every adapter of `model` to training mode (dropout on, adapter `k` drawing its masks
+/// from a generator seeded with `seed + k`) or, with `None`, to eval mode.
+pub fn set_training(model: &mut dyn super::CausalLm, seed: Option<u64>) {
+    for (k, (_, linear)) in model.projections_mut().into_iter().enumerate() {
+        if let Some(adapter) = &mut linear.lora {
+            adapter.train_rng = seed.map(|s| Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(s.wrapping_add(k as u64)))));
+        }
+    }
 }

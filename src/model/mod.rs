@@ -5,12 +5,15 @@ pub mod causal_lm;
 pub mod chat;
 pub mod config;
 pub mod gemma3;
+pub mod generate;
 pub mod gguf;
 pub mod hf_dir;
 pub mod llama;
 pub mod lora;
 pub mod resolve;
+pub mod sketch;
 pub mod tokenizer;
+pub mod train;
 pub mod weights;
 
 pub use attention::KvCache;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use candle_core::Tensor;
+use candle_core::{Tensor, Var};
 
 #[derive(Debug, thiserror::Error)]
 #[error("weight `{name}` is missing{context}")]
@@ -26,5 +26,22 @@ impl Weights {
             name: name.to_string(),
             context: if self.source.is_empty() { String::new() } else { format!(" in {}", self.source) },
         })
+    }
+}
+
+impl Weights {
+    /// Make every tensor a trainable variable (full fine-tuning): the returned variables share
+    /// storage with the tensors left in `self`, so a model built from `self` afterwards trains them.
+    /// Sorted by name, for a deterministic order.
+    pub fn to_trainable(&mut self) -> candle_core::Result<Vec<(String, Var)>> {
+        let mut names: Vec<String> = self.tensors.keys().cloned().collect();
+        names.sort();
+        let mut vars = Vec::with_capacity(names.len());
+        for name in names {
+            let var = Var::from_tensor(&self.tensors[&name])?;
+            self.tensors.insert(name.clone(), var.as_tensor().clone());
+            vars.push((name, var));
+        }
+        Ok(vars)
     }
 }

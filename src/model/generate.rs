@@ -1,0 +1,82 @@
+//! Inference: greedy generation with a KV cache, the probability of every generated token
+//! (PAPER.md §4 step 1), and the log-probability of a given continuation.
+
+use candle_core::{D, DType, Device, Result, Tensor};
+use candle_nn::ops::log_softmax;
+
+use super::attention::KvCache;
+use super::causal_lm::CausalLm;
+
+/// The tokens a greedy decode produced and how sure the model was of each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generation {
+    /// Generated ids, without the prompt; the stop token, when one ended generation, is included.
+    pub ids: Vec<u32>,
+    /// Probability of each generated token (greedy: also the largest probability at that step).
+    pub token_probs: Vec<f32>,
+    /// Whether a stop token ended generation (else `max_new_tokens` did).
+    pub stopped: bool,
+}
+
+impl Generation {
+    /// Mean probability of the generated tokens, leaving out the stop token — the paper's
+    /// `avg_confidence`, with the end marker masked. `None` when nothing but the marker came out.
+    pub fn mean_confidence(&self) -> Option<f64> {
+        let n = self.ids.len() - usize::from(self.stopped);
+        (n > 0).then(|| self.token_probs[..n].iter().map(|&p| p as f64).sum::<f64>() / n as f64)
+    }
+}
+
+fn ids_tensor(ids: &[u32], device: &Device) -> Result<Tensor> {
+    Tensor::new(ids, device)?.unsqueeze(0)
+}
+
+/// Log-softmax of the logits of one hidden-state row (1, 1, H) → (vocab,), in f32.
+fn next_log_probs(model: &dyn CausalLm, hidden_row: &Tensor) -> Result<Tensor> {
+    let logits = model.logits(hidden_row)?.flatten_all()?.to_dtype(DType::F32)?;
+    log_softmax(&logits, D::Minus1)
+}
+
+/// Greedy decoding: feed the prompt once, then one token at a time through the KV cache, until a
+/// token with `is_stop(id)` or `max_new_tokens`.
+pub fn greedy(model: &dyn CausalLm, prompt: &[u32], max_new_tokens: usize, is_stop: &dyn Fn(u32) -> bool) -> Result<Generation> {
+    if prompt.is_empty() {
+        candle_core::bail!("cannot generate from an empty prompt (give at least a BOS token)");
+    }
+    let device = model.device().clone();
+    let mut cache = KvCache::new(model.config().num_layers);
+    let mut generation = Generation { ids: Vec::new(), token_probs: Vec::new(), stopped: false };
+    let mut hidden = model.forward(&ids_tensor(prompt, &device)?, Some(&mut cache))?;
+    for _ in 0..max_new_tokens {
+        let last = hidden.narrow(1, hidden.dim(1)? - 1, 1)?;
+        let log_probs = next_log_probs(model, &last)?;
+        let next = log_probs.argmax(D::Minus1)?.to_scalar::<u32>()?;
+        let p = log_probs.get(next as usize)?.to_scalar::<f32>()?.exp();
+        generation.ids.push(next);
+        generation.token_probs.push(p);
+        if is_stop(next) {
+            generation.stopped = true;
+            break;
+        }
+        hidden = model.forward(&ids_tensor(&[next], &device)?, Some(&mut cache))?;
+    }
+    Ok(generation)
+}
+
+/// Natural-log probability of each token of `continuation` following `prompt` (one forward pass;
+/// logits only at the continuation's positions).
+pub fn continuation_log_probs(model: &dyn CausalLm, prompt: &[u32], continuation: &[u32]) -> Result<Vec<f64>> {
+    if prompt.is_empty() || continuation.is_empty() {
+        candle_core::bail!("scoring needs a non-empty prompt and continuation");
+    }
+    let device = model.device().clone();
+    let all: Vec<u32> = prompt.iter().chain(continuation).copied().collect();
+    // Position p predicts token p + 1: the continuation is predicted from positions
+    // prompt.len()-1 .. all.len()-2.
+    let hidden = model.hidden_states(&ids_tensor(&all[..all.len() - 1], &device)?)?;
+    let rows = hidden.narrow(1, prompt.len() - 1, continuation.len())?.squeeze(0)?;
+    let log_probs = log_softmax(&model.logits(&rows)?.to_dtype(DType::F32)?, D::Minus1)?;
+    let targets = Tensor::new(continuation, &device)?.unsqueeze(1)?;
+    let picked = log_probs.gather(&targets, 1)?.flatten_all()?.to_vec1::<f32>()?;
+    Ok(picked.into_iter().map(f64::from).collect())
+}

@@ -1,0 +1,64 @@
+//! Per-example gradient sketches for CoS-Low (PAPER.md §4 steps 3–4): the LoRA-B gradient of
+//! each example's answer loss, with the base model frozen and LoRA in eval mode. With B = 0 this
+//! is `(α/r)·∂L/∂W·Aᵀ` — the full weight gradient projected by the fixed random A, whose seed is
+//! the `seed` given to [`super::lora::attach`].
+
+use candle_core::{DType, Result, Var};
+use statrs::statistics::Median as _;
+
+use super::causal_lm::CausalLm;
+use super::train::{Example, answer_loss};
+
+/// One example's gradient, flattened over every kept tensor (those with ≥ 2 dimensions, in the
+/// order of `vars`), in f32.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradientSketch {
+    pub values: Vec<f32>,
+}
+
+impl GradientSketch {
+    pub fn norm(&self) -> f64 {
+        self.values.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt()
+    }
+
+    /// Size in bytes (f32), for reporting.
+    pub fn bytes(&self) -> usize {
+        self.values.len() * std::mem::size_of::<f32>()
+    }
+}
+
+/// The gradient of `example`'s answer loss with respect to the LoRA B matrices in `vars`
+/// (A receives none while B = 0, and the paper keeps every ≥2-D trainable tensor, so B is all
+/// that carries information). The model must be in eval mode (no dropout).
+pub fn lora_b_gradient(model: &dyn CausalLm, vars: &[(String, Var)], example: &Example) -> anyhow::Result<GradientSketch> {
+    let loss = answer_loss(model, &[example])?;
+    let grads = loss.backward()?;
+    let mut values = Vec::new();
+    for (name, var) in vars.iter().filter(|(n, _)| n.ends_with(".lora_B")) {
+        let g = grads.get(var).ok_or_else(|| anyhow::anyhow!("LoRA tensor `{name}` got no gradient"))?;
+        values.extend(g.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?);
+    }
+    anyhow::ensure!(!values.is_empty(), "no LoRA B tensors among the {} variables given", vars.len());
+    Ok(GradientSketch { values })
+}
+
+/// Cosine similarity of two sketches (dot product over the product of the global norms).
+pub fn cosine(a: &GradientSketch, b: &GradientSketch) -> f64 {
+    assert_eq!(a.values.len(), b.values.len(), "sketches of different models");
+    let dot: f64 = a.values.iter().zip(&b.values).map(|(&x, &y)| x as f64 * y as f64).sum();
+    dot / (a.norm() * b.norm())
+}
+
+/// CoS-Low's statistic: the median cosine over all k(k−1)/2 pairs of sketches.
+pub fn median_pairwise_cosine(sketches: &[GradientSketch]) -> Result<f64> {
+    if sketches.len() < 2 {
+        candle_core::bail!("a pairwise cosine needs at least 2 examples, got {}", sketches.len());
+    }
+    let mut cosines = Vec::with_capacity(sketches.len() * (sketches.len() - 1) / 2);
+    for i in 0..sketches.len() {
+        for j in i + 1..sketches.len() {
+            cosines.push(cosine(&sketches[i], &sketches[j]));
+        }
+    }
+    Ok(statrs::statistics::Data::new(cosines).median())
+}

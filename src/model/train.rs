@@ -1,0 +1,234 @@
+//! Fine-tuning: the loss on answer tokens only, AdamW, a cosine schedule with linear warm-up,
+//! gradient accumulation and clipping — seeded, so a run on the CPU is deterministic.
+//!
+//! The trainable variables are either LoRA adapters ([`super::lora::attach`]) or, for full
+//! fine-tuning, the base weights themselves ([`super::Weights::to_trainable`]).
+
+use candle_core::{D, DType, Result, Tensor, Var};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use super::causal_lm::CausalLm;
+
+/// One supervised example as token ids: the model reads `prompt ++ answer` and is trained (or
+/// differentiated) on the answer tokens only.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Example {
+    pub prompt: Vec<u32>,
+    pub answer: Vec<u32>,
+}
+
+impl Example {
+    pub fn len(&self) -> usize {
+        self.prompt.len() + self.answer.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Mean next-token cross-entropy over the answer tokens of a batch (each answer token counts
+/// once, whatever its example). Sequences are right-padded, which causal attention makes harmless:
+/// no real position ever attends to a pad. Logits are computed for answer positions only.
+pub fn answer_loss(model: &dyn CausalLm, batch: &[&Example]) -> Result<Tensor> {
+    let device = model.device();
+    if batch.iter().any(|e| e.prompt.is_empty() || e.answer.is_empty()) {
+        candle_core::bail!("every example needs a non-empty prompt and answer");
+    }
+    // Inputs are each sequence without its last token; position p predicts token p + 1.
+    let t = batch.iter().map(|e| e.len() - 1).max().unwrap_or(0);
+    let mut ids = Vec::with_capacity(batch.len() * t);
+    let (mut rows, mut targets) = (Vec::new(), Vec::new());
+    for (b, e) in batch.iter().enumerate() {
+        let seq: Vec<u32> = e.prompt.iter().chain(&e.answer).copied().collect();
+        ids.extend_from_slice(&seq[..seq.len() - 1]);
+        ids.extend(std::iter::repeat_n(0, t - (seq.len() - 1)));
+        for (j, &target) in e.answer.iter().enumerate() {
+            rows.push((b * t + e.prompt.len() - 1 + j) as u32);
+            targets.push(target);
+        }
+    }
+    let ids = Tensor::from_vec(ids, (batch.len(), t), device)?;
+    let hidden = model.hidden_states(&ids)?;
+    let hidden = hidden.reshape((batch.len() * t, hidden.dim(D::Minus1)?))?;
+    let picked = hidden.index_select(&Tensor::new(rows.as_slice(), device)?, 0)?;
+    let logits = model.logits(&picked)?.to_dtype(DType::F32)?;
+    candle_nn::loss::cross_entropy(&logits, &Tensor::new(targets.as_slice(), device)?)
+}
+
+/// Optimiser and schedule settings (defaults: the paper's fine-tuning recipe where it gives one,
+/// Hugging Face Trainer's defaults otherwise).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    pub learning_rate: f64,
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// Micro-batches whose gradients are averaged into one optimiser step.
+    pub grad_accumulation: usize,
+    /// Fraction of the optimiser steps spent warming the learning rate up linearly from 0.
+    pub warmup_ratio: f64,
+    /// Decoupled weight decay, applied to tensors with ≥ 2 dimensions only (not norms, biases).
+    pub weight_decay: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    /// Clip the global gradient norm to this (`None`: no clipping).
+    pub max_grad_norm: Option<f64>,
+    /// Seeds the example order and the LoRA dropout masks.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            learning_rate: 2e-4,
+            epochs: 1,
+            batch_size: 8,
+            grad_accumulation: 1,
+            warmup_ratio: 0.03,
+            weight_decay: 0.0,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            max_grad_norm: Some(1.0),
+            seed: 42,
+        }
+    }
+}
+
+/// Learning rate at optimiser step `step` (0-based) of `total`: linear warm-up from 0 over
+/// `warmup` steps, then a half cosine from the peak down to 0 — Hugging Face's
+/// `get_cosine_schedule_with_warmup`, including its quirk that a warmed-up run's first step has
+/// learning rate 0.
+pub fn cosine_with_warmup(step: usize, total: usize, warmup: usize, peak: f64) -> f64 {
+    if step < warmup {
+        return peak * step as f64 / warmup as f64;
+    }
+    let progress = (step - warmup) as f64 / (total - warmup).max(1) as f64;
+    peak * 0.5 * (1.0 + (std::f64::consts::PI * progress.min(1.0)).cos())
+}
+
+/// AdamW (Loshchilov & Hutter) with bias correction and decoupled weight decay, kept in the
+/// variables' dtype. candle-nn's AdamW has no parameter groups, so it would decay norms too.
+pub struct AdamW {
+    vars: Vec<(String, Var)>,
+    m: Vec<Tensor>,
+    v: Vec<Tensor>,
+    step: usize,
+    cfg: TrainConfig,
+}
+
+impl AdamW {
+    pub fn new(vars: Vec<(String, Var)>, cfg: &TrainConfig) -> Result<Self> {
+        let m = vars.iter().map(|(_, v)| v.zeros_like()).collect::<Result<Vec<_>>>()?;
+        let v = m.clone();
+        Ok(AdamW { vars, m, v, step: 0, cfg: cfg.clone() })
+    }
+
+    /// One update with gradients `grads[i]` for `vars[i]` at learning rate `lr`.
+    pub fn step(&mut self, grads: &[Tensor], lr: f64) -> Result<()> {
+        self.step += 1;
+        let (b1, b2) = (self.cfg.beta1, self.cfg.beta2);
+        let c1 = 1.0 - b1.powi(self.step as i32);
+        let c2 = 1.0 - b2.powi(self.step as i32);
+        for (i, ((_, var), g)) in self.vars.iter().zip(grads).enumerate() {
+            self.m[i] = ((&self.m[i] * b1)? + (g * (1.0 - b1))?)?;
+            self.v[i] = ((&self.v[i] * b2)? + (g.sqr()? * (1.0 - b2))?)?;
+            let update = ((&self.m[i] / c1)? / ((&self.v[i] / c2)?.sqrt()? + self.cfg.eps)?)?;
+            let decay = if var.rank() >= 2 { self.cfg.weight_decay } else { 0.0 };
+            let next = ((var.as_tensor() * (1.0 - lr * decay))? - (update * lr)?)?;
+            var.set(&next)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a training run did, step by step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainReport {
+    /// Mean micro-batch loss of each optimiser step.
+    pub step_losses: Vec<f64>,
+    /// Global gradient norm before clipping, per step.
+    pub grad_norms: Vec<f64>,
+    pub learning_rates: Vec<f64>,
+}
+
+/// Number of optimiser steps a run of `n` examples takes.
+pub fn total_steps(n: usize, cfg: &TrainConfig) -> usize {
+    let micro = n.div_ceil(cfg.batch_size);
+    cfg.epochs * micro.div_ceil(cfg.grad_accumulation)
+}
+
+/// Train `vars` (which must all be used by `model`) on `examples`; `on_step(step, total, loss)`
+/// is called after every optimiser step (for progress bars). LoRA dropout is on during the run
+/// and off afterwards.
+pub fn train(
+    model: &mut dyn CausalLm,
+    vars: &[(String, Var)],
+    examples: &[Example],
+    cfg: &TrainConfig,
+    on_step: &mut dyn FnMut(usize, usize, f64),
+) -> anyhow::Result<TrainReport> {
+    anyhow::ensure!(!examples.is_empty(), "no training examples");
+    anyhow::ensure!(cfg.batch_size > 0 && cfg.grad_accumulation > 0 && cfg.epochs > 0, "batch size, accumulation and epochs must be positive");
+    let total = total_steps(examples.len(), cfg);
+    let warmup = (cfg.warmup_ratio * total as f64).ceil() as usize;
+    let mut optimiser = AdamW::new(vars.to_vec(), cfg)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    super::lora::set_training(model, Some(cfg.seed));
+    let mut report = TrainReport::default();
+    let mut step = 0;
+    for _ in 0..cfg.epochs {
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        order.shuffle(&mut rng);
+        let batches: Vec<&[usize]> = order.chunks(cfg.batch_size).collect();
+        for group in batches.chunks(cfg.grad_accumulation) {
+            let mut sums: Vec<Option<Tensor>> = vec![None; vars.len()];
+            let mut loss_sum = 0.0;
+            for batch in group {
+                let batch: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
+                let loss = answer_loss(&*model, &batch)?;
+                loss_sum += loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+                let grads = loss.backward()?;
+                for ((name, var), sum) in vars.iter().zip(&mut sums) {
+                    let g = grads
+                        .get(var)
+                        .ok_or_else(|| anyhow::anyhow!("trainable `{name}` got no gradient: it is not used by the model"))?;
+                    *sum = Some(match sum.take() {
+                        Some(s) => (s + g)?,
+                        None => g.clone(),
+                    });
+                }
+            }
+            let n = group.len() as f64;
+            let mut grads: Vec<Tensor> = sums.into_iter().map(|s| s.expect("one micro-batch at least") / n).collect::<Result<_>>()?;
+            let norm = global_norm(&grads)?;
+            if let Some(max) = cfg.max_grad_norm
+                && norm > max
+            {
+                let factor = max / (norm + 1e-6);
+                grads = grads.iter().map(|g| g * factor).collect::<Result<_>>()?;
+            }
+            let lr = cosine_with_warmup(step, total, warmup, cfg.learning_rate);
+            optimiser.step(&grads, lr)?;
+            step += 1;
+            report.step_losses.push(loss_sum / n);
+            report.grad_norms.push(norm);
+            report.learning_rates.push(lr);
+            on_step(step, total, loss_sum / n);
+        }
+    }
+    super::lora::set_training(model, None);
+    Ok(report)
+}
+
+/// √(Σ‖g‖²) over all tensors.
+pub fn global_norm(grads: &[Tensor]) -> Result<f64> {
+    let mut sum = 0.0;
+    for g in grads {
+        sum += g.to_dtype(DType::F64)?.sqr()?.sum_all()?.to_scalar::<f64>()?;
+    }
+    Ok(sum.sqrt())
+}
