@@ -205,3 +205,23 @@ fn sketches_from_answer_only_logits_equal_those_from_all_logits() {
     let median = median_pairwise_cosine(&[sketch.clone(), sketch.clone(), other.clone()]).unwrap();
     assert!((median - cosine(&sketch, &other)).abs() < 1e-12, "pairs: 1, c, c → median c");
 }
+
+#[test]
+fn frozen_projection_gives_the_input_the_plain_matmul_gradient() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut rand = |n: usize| (0..n).map(|_| rng.random_range(-1.0..1.0)).collect::<Vec<f64>>();
+    let w = Tensor::from_vec(rand(5 * 3), (5, 3), &Device::Cpu).unwrap();
+    let x = Var::from_tensor(&Tensor::from_vec(rand(2 * 4 * 3), (2, 4, 3), &Device::Cpu).unwrap()).unwrap();
+    // A strided input (a transposed view) goes through the same path.
+    let xt = x.as_tensor().transpose(0, 1).unwrap();
+    let frozen = dataeff::model::frozen::project(&xt, &w).unwrap();
+    let plain = xt.broadcast_matmul(&w.t().unwrap()).unwrap();
+    let forward_diff = (&frozen - &plain).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f64>().unwrap();
+    assert!(forward_diff < 1e-12, "{forward_diff}");
+    let weights = Tensor::from_vec(rand(4 * 2 * 5), (4, 2, 5), &Device::Cpu).unwrap();
+    let g_frozen = (frozen * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+    let g_plain = (plain * &weights).unwrap().sum_all().unwrap().backward().unwrap();
+    let (a, b) = (g_frozen.get(&x).unwrap(), g_plain.get(&x).unwrap());
+    let diff = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f64>().unwrap();
+    assert!(diff < 1e-12, "{diff}");
+}

@@ -142,7 +142,7 @@ impl CausalLm for Llama {
     }
 
     fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
-        hidden.broadcast_matmul(&self.lm_head.t()?)
+        super::frozen::project(hidden, &self.lm_head)
     }
 
     fn projections_mut(&mut self) -> Vec<(String, &mut Linear)> {

@@ -92,7 +92,7 @@ impl Linear {
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mut y = x.broadcast_matmul(&self.weight.t()?)?;
+        let mut y = super::frozen::project(x, &self.weight)?;
         if let Some(bias) = &self.bias {
             y = y.broadcast_add(bias)?;
         }

@@ -4,6 +4,7 @@ pub mod attention;
 pub mod causal_lm;
 pub mod chat;
 pub mod config;
+pub mod frozen;
 pub mod gemma3;
 pub mod generate;
 pub mod gguf;
