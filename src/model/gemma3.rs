@@ -1,1 +1,218 @@
-//! (being written)
+//! A differentiable Gemma 3 text decoder, written only with candle ops that carry gradients (see
+//! ../shared/notes/candle.md and [`super::attention`]). Same layout as [`super::llama`]: names,
+//! blocks, model.
+//!
+//! Differences from Llama, all following Hugging Face transformers' `Gemma3ForCausalLM`:
+//! - every RMSNorm multiplies by `(1 + w)`: weights are stored in HF convention (GGUF files hold
+//!   `1 + w`; the loader subtracts the 1);
+//! - the embedding is scaled by `√hidden_size`, and the LM head is the (unscaled) embedding;
+//! - per layer `x += post_attn_norm(attn(input_norm(x)))`, `x += post_ffw_norm(mlp(pre_ffw_norm(x)))`;
+//! - q and k get a per-head RMSNorm over `head_dim` before rope;
+//! - local layers attend to the last `sliding_window` positions (themselves included) with rope
+//!   base `rope_local_theta`; every `sliding_window_pattern`-th layer is global, with `rope_theta`;
+//! - scores are scaled by `1/√query_pre_attn_scalar`; the MLP is `down(gelu_tanh(gate(x)) ⊙ up(x))`.
+
+use anyhow::bail;
+use candle_core::{D, Result, Tensor};
+
+use super::attention::{KvCache, Rope, attend, causal_mask, repeat_kv};
+use super::causal_lm::CausalLm;
+use super::config::ModelConfig;
+use super::lora::Linear;
+use super::weights::Weights;
+
+/// Every weight of a Gemma 3 model, with its HF name and shape (the LM head is the embedding).
+pub fn weight_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
+    let (h, i, hd) = (cfg.hidden_size, cfg.intermediate_size, cfg.head_dim);
+    let mut out = vec![("model.embed_tokens.weight".to_string(), vec![cfg.vocab_size, h])];
+    for l in 0..cfg.num_layers {
+        let p = format!("model.layers.{l}");
+        out.extend([
+            (format!("{p}.input_layernorm.weight"), vec![h]),
+            (format!("{p}.self_attn.q_proj.weight"), vec![cfg.num_heads * hd, h]),
+            (format!("{p}.self_attn.k_proj.weight"), vec![cfg.num_kv_heads * hd, h]),
+            (format!("{p}.self_attn.v_proj.weight"), vec![cfg.num_kv_heads * hd, h]),
+            (format!("{p}.self_attn.o_proj.weight"), vec![h, cfg.num_heads * hd]),
+            (format!("{p}.self_attn.q_norm.weight"), vec![hd]),
+            (format!("{p}.self_attn.k_norm.weight"), vec![hd]),
+            (format!("{p}.post_attention_layernorm.weight"), vec![h]),
+            (format!("{p}.pre_feedforward_layernorm.weight"), vec![h]),
+            (format!("{p}.post_feedforward_layernorm.weight"), vec![h]),
+            (format!("{p}.mlp.gate_proj.weight"), vec![i, h]),
+            (format!("{p}.mlp.up_proj.weight"), vec![i, h]),
+            (format!("{p}.mlp.down_proj.weight"), vec![h, i]),
+        ]);
+    }
+    out.push(("model.norm.weight".to_string(), vec![h]));
+    out
+}
+
+/// Gemma's RMSNorm over the last axis: `x / √(mean(x²) + eps) · (1 + w)`, in the dtype of `x`.
+/// Adding the 1 here (not once at load time) keeps `w` itself the trainable leaf.
+fn norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
+    let mean_sq = x.sqr()?.mean_keepdim(D::Minus1)?;
+    x.broadcast_div(&(mean_sq + eps)?.sqrt()?)?.broadcast_mul(&(w + 1.0)?)
+}
+
+struct Attention {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    o: Linear,
+    q_norm: Tensor,
+    k_norm: Tensor,
+}
+
+struct Mlp {
+    gate: Linear,
+    up: Linear,
+    down: Linear,
+}
+
+struct Layer {
+    input_norm: Tensor,
+    attn: Attention,
+    post_attn_norm: Tensor,
+    pre_ffw_norm: Tensor,
+    mlp: Mlp,
+    post_ffw_norm: Tensor,
+    /// Sliding-window width of a local layer; `None` for a global one.
+    window: Option<usize>,
+}
+
+pub struct Gemma3 {
+    cfg: ModelConfig,
+    embed: Tensor,
+    layers: Vec<Layer>,
+    norm: Tensor,
+    rope_local: Rope,
+    rope_global: Rope,
+}
+
+impl Gemma3 {
+    /// Build from HF-named weights in HF norm convention (any dtype; all must share one). Every
+    /// weight must be present with the shape [`weight_shapes`] gives.
+    pub fn new(cfg: &ModelConfig, w: &Weights) -> anyhow::Result<Self> {
+        let source = if w.source.is_empty() { String::new() } else { format!(" in {}", w.source) };
+        for (name, shape) in weight_shapes(cfg) {
+            let found = w.get(&name)?.dims();
+            if found != shape.as_slice() {
+                bail!("weight `{name}`{source} has shape {found:?}, expected {shape:?} for this Gemma 3 config");
+            }
+        }
+        if cfg.num_heads % cfg.num_kv_heads != 0 {
+            bail!("Gemma 3 config: {} attention heads are not a multiple of {} KV heads", cfg.num_heads, cfg.num_kv_heads);
+        }
+        let get = |name: &str| -> anyhow::Result<Tensor> { Ok(w.get(name)?.clone()) };
+        let mut layers = Vec::with_capacity(cfg.num_layers);
+        for l in 0..cfg.num_layers {
+            let p = format!("model.layers.{l}");
+            let lin = |n: &str| -> anyhow::Result<Linear> { Ok(Linear::new(get(&format!("{p}.{n}.weight"))?)) };
+            let norm = |n: &str| get(&format!("{p}.{n}.weight"));
+            layers.push(Layer {
+                input_norm: norm("input_layernorm")?,
+                attn: Attention {
+                    q: lin("self_attn.q_proj")?,
+                    k: lin("self_attn.k_proj")?,
+                    v: lin("self_attn.v_proj")?,
+                    o: lin("self_attn.o_proj")?,
+                    q_norm: norm("self_attn.q_norm")?,
+                    k_norm: norm("self_attn.k_norm")?,
+                },
+                post_attn_norm: norm("post_attention_layernorm")?,
+                pre_ffw_norm: norm("pre_feedforward_layernorm")?,
+                mlp: Mlp { gate: lin("mlp.gate_proj")?, up: lin("mlp.up_proj")?, down: lin("mlp.down_proj")? },
+                post_ffw_norm: norm("post_feedforward_layernorm")?,
+                window: if cfg.is_local_layer(l) { cfg.sliding_window } else { None },
+            });
+        }
+        let embed = get("model.embed_tokens.weight")?;
+        let (dtype, device) = (embed.dtype(), embed.device().clone());
+        let rope = |theta: f64| Rope::new(cfg.head_dim, theta, cfg.max_position_embeddings, dtype, &device);
+        Ok(Gemma3 {
+            cfg: cfg.clone(),
+            rope_local: rope(cfg.rope_local_theta)?,
+            rope_global: rope(cfg.rope_theta)?,
+            norm: get("model.norm.weight")?,
+            embed,
+            layers,
+        })
+    }
+
+    fn attention(&self, l: usize, x: &Tensor, start: usize, mask: Option<&Tensor>, cache: Option<&mut KvCache>) -> Result<Tensor> {
+        let layer = &self.layers[l];
+        let attn = &layer.attn;
+        let (b, t, _) = x.dims3()?;
+        let (nh, nkv, hd, eps) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim, self.cfg.rms_norm_eps);
+        let rope = if layer.window.is_some() { &self.rope_local } else { &self.rope_global };
+        let heads = |y: Tensor, n: usize| y.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous();
+        let q = rope.apply(&norm(&heads(attn.q.forward(x)?, nh)?, &attn.q_norm, eps)?, start)?;
+        let k = rope.apply(&norm(&heads(attn.k.forward(x)?, nkv)?, &attn.k_norm, eps)?, start)?;
+        let v = heads(attn.v.forward(x)?, nkv)?;
+        // The cache keeps every position, also for local layers: their mask hides the old ones.
+        let (k, v) = match cache {
+            Some(cache) => cache.append(l, k, v)?,
+            None => (k, v),
+        };
+        let scale = 1.0 / self.cfg.query_pre_attn_scalar.sqrt();
+        let out = attend(&q, &repeat_kv(&k, nh / nkv)?, &repeat_kv(&v, nh / nkv)?, scale, mask)?;
+        attn.o.forward(&out.transpose(1, 2)?.reshape((b, t, nh * hd))?)
+    }
+
+    fn mlp(&self, mlp: &Mlp, x: &Tensor) -> Result<Tensor> {
+        // candle's `gelu` is the tanh approximation (HF's gelu_pytorch_tanh).
+        mlp.down.forward(&(mlp.gate.forward(x)?.gelu()? * mlp.up.forward(x)?)?)
+    }
+}
+
+impl CausalLm for Gemma3 {
+    fn config(&self) -> &ModelConfig {
+        &self.cfg
+    }
+
+    fn forward(&self, ids: &Tensor, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        let eps = self.cfg.rms_norm_eps;
+        let start = cache.as_ref().map_or(0, |c| c.len());
+        let x = self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.cfg.hidden_size))?;
+        let mut x = (x * (self.cfg.hidden_size as f64).sqrt())?;
+        // A mask is needed unless every query may see every key: a single new token on a global
+        // layer, or on a local one while the whole sequence still fits in the window.
+        let mask_for = |window: Option<usize>| -> Result<Option<Tensor>> {
+            let sees_all = t == 1 && window.is_none_or(|w| start < w);
+            if sees_all { Ok(None) } else { causal_mask(t, start, window, x.dtype(), x.device()).map(Some) }
+        };
+        let global_mask = mask_for(None)?;
+        let local_mask = match self.cfg.sliding_window {
+            Some(w) => mask_for(Some(w))?,
+            None => None,
+        };
+        for (l, layer) in self.layers.iter().enumerate() {
+            let mask = if layer.window.is_some() { local_mask.as_ref() } else { global_mask.as_ref() };
+            let h = self.attention(l, &norm(&x, &layer.input_norm, eps)?, start, mask, cache.as_deref_mut())?;
+            x = (&x + norm(&h, &layer.post_attn_norm, eps)?)?;
+            let h = self.mlp(&layer.mlp, &norm(&x, &layer.pre_ffw_norm, eps)?)?;
+            x = (&x + norm(&h, &layer.post_ffw_norm, eps)?)?;
+        }
+        norm(&x, &self.norm, eps)
+    }
+
+    fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        hidden.broadcast_matmul(&self.embed.t()?)
+    }
+
+    fn projections_mut(&mut self) -> Vec<(String, &mut Linear)> {
+        let mut out = Vec::new();
+        for (l, layer) in self.layers.iter_mut().enumerate() {
+            let p = format!("model.layers.{l}");
+            out.push((format!("{p}.self_attn.q_proj"), &mut layer.attn.q));
+            out.push((format!("{p}.self_attn.k_proj"), &mut layer.attn.k));
+            out.push((format!("{p}.self_attn.v_proj"), &mut layer.attn.v));
+            out.push((format!("{p}.self_attn.o_proj"), &mut layer.attn.o));
+            out.push((format!("{p}.mlp.gate_proj"), &mut layer.mlp.gate));
+            out.push((format!("{p}.mlp.up_proj"), &mut layer.mlp.up));
+            out.push((format!("{p}.mlp.down_proj"), &mut layer.mlp.down));
+        }
+        out
+    }
+}
