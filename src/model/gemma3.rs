@@ -13,7 +13,7 @@
 //! - scores are scaled by `1/√query_pre_attn_scalar`; the MLP is `down(gelu_tanh(gate(x)) ⊙ up(x))`.
 
 use anyhow::bail;
-use candle_core::{D, Result, Tensor};
+use candle_core::{D, DType, Device, Result, Tensor};
 
 use super::attention::{KvCache, Rope, attend, causal_mask, repeat_kv};
 use super::causal_lm::CausalLm;
@@ -170,6 +170,14 @@ impl CausalLm for Gemma3 {
         &self.cfg
     }
 
+    fn device(&self) -> &Device {
+        self.embed.device()
+    }
+
+    fn dtype(&self) -> DType {
+        self.embed.dtype()
+    }
+
     fn forward(&self, ids: &Tensor, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
         let eps = self.cfg.rms_norm_eps;
@@ -198,7 +206,7 @@ impl CausalLm for Gemma3 {
     }
 
     fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
-        hidden.broadcast_matmul(&self.embed.t()?)
+        super::frozen::project(hidden, &self.embed)
     }
 
     fn projections_mut(&mut self) -> Vec<(String, &mut Linear)> {
