@@ -340,3 +340,244 @@ fn metadata_errors_name_the_file_key_and_type() {
     let err = error_of(gguf::read_config(&path));
     assert!(err.contains(&file) && err.contains("`phi3`") && err.contains("llama, gemma3"), "{err}");
 }
+
+// ---- Hugging Face directories ----
+
+use dataeff::model::hf_dir;
+use serde_json::json;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs").join(name)
+}
+
+/// SmolLM2 cut to its first two layers, and the `config.json` HF would write for it.
+fn two_layer_smollm2() -> (ModelConfig, Weights, serde_json::Value) {
+    let (cfg, weights) = smollm2();
+    let cfg = ModelConfig { num_layers: 2, ..cfg.clone() };
+    let tensors = llama::weight_shapes(&cfg).into_iter().map(|(n, _)| (n.clone(), weights.get(&n).unwrap().clone())).collect();
+    let config_json = json!({
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "vocab_size": 49152,
+        "hidden_size": 576,
+        "intermediate_size": 1536,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 9,
+        "num_key_value_heads": 3,
+        "hidden_act": "silu",
+        "rms_norm_eps": 1e-05,
+        "rope_theta": 100000,
+        "rope_scaling": null,
+        "max_position_embeddings": 8192,
+        "tie_word_embeddings": true,
+        "torch_dtype": "bfloat16"
+    });
+    (cfg, Weights { tensors, source: String::new() }, config_json)
+}
+
+fn assert_same_weights(got: &Weights, expected: &Weights) {
+    assert_eq!(shapes(got), shapes(expected));
+    for (name, t) in &expected.tensors {
+        assert_eq!(max_abs_diff(got.get(name).unwrap(), t), 0.0, "{name}");
+    }
+}
+
+#[test]
+fn hf_dir_round_trip_single_file() {
+    let (cfg, weights, config_json) = two_layer_smollm2();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), config_json.to_string()).unwrap();
+    candle_core::safetensors::save(&weights.tensors, dir.path().join("model.safetensors")).unwrap();
+    assert_eq!(hf_dir::read_config(dir.path()).unwrap(), cfg);
+    let (loaded_cfg, loaded) = hf_dir::load(dir.path(), DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(loaded_cfg, cfg);
+    assert_same_weights(&loaded, &weights);
+    // And converted on the way in.
+    let (_, f64_weights) = hf_dir::load(dir.path(), DType::F64, &Device::Cpu).unwrap();
+    assert!(f64_weights.tensors.values().all(|t| t.dtype() == DType::F64));
+}
+
+#[test]
+fn hf_dir_round_trip_sharded() {
+    let (cfg, weights, config_json) = two_layer_smollm2();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), config_json.to_string()).unwrap();
+    // Layer 1 and the final norm in the second shard, the rest in the first.
+    let (second, first): (std::collections::HashMap<_, _>, std::collections::HashMap<_, _>) =
+        weights.tensors.clone().into_iter().partition(|(n, _)| n.starts_with("model.layers.1.") || n == "model.norm.weight");
+    let mut weight_map = serde_json::Map::new();
+    for (file, part) in [("model-00001-of-00002.safetensors", &first), ("model-00002-of-00002.safetensors", &second)] {
+        candle_core::safetensors::save(part, dir.path().join(file)).unwrap();
+        weight_map.extend(part.keys().map(|n| (n.clone(), json!(file))));
+    }
+    let index = json!({ "metadata": { "total_size": 0 }, "weight_map": weight_map });
+    std::fs::write(dir.path().join("model.safetensors.index.json"), index.to_string()).unwrap();
+    let (loaded_cfg, loaded) = hf_dir::load(dir.path(), DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(loaded_cfg, cfg);
+    assert_same_weights(&loaded, &weights);
+
+    // An index that promises a tensor no shard has is an error naming it.
+    let mut index = index;
+    index["weight_map"]["model.layers.1.extra.weight"] = json!("model-00002-of-00002.safetensors");
+    std::fs::write(dir.path().join("model.safetensors.index.json"), index.to_string()).unwrap();
+    let err = error_of(hf_dir::load(dir.path(), DType::F32, &Device::Cpu));
+    assert!(err.contains("model.layers.1.extra.weight") && err.contains("model.safetensors.index.json"), "{err}");
+    // A shard that is missing is named.
+    std::fs::remove_file(dir.path().join("model-00002-of-00002.safetensors")).unwrap();
+    let err = error_of(hf_dir::load(dir.path(), DType::F32, &Device::Cpu));
+    assert!(err.contains("model-00002-of-00002.safetensors") && err.contains("missing"), "{err}");
+}
+
+#[test]
+fn mistral_and_qwen2_configs() {
+    let mistral = hf_dir::read_config_file(&fixture("mistral.json")).unwrap();
+    let expected = ModelConfig {
+        architecture: Architecture::Llama,
+        vocab_size: 32_000,
+        hidden_size: 4096,
+        intermediate_size: 14_336,
+        num_layers: 32,
+        num_heads: 32,
+        num_kv_heads: 8,
+        head_dim: 128,
+        rms_norm_eps: 1e-5,
+        rope_theta: 10_000.0,
+        max_position_embeddings: 32_768,
+        tie_word_embeddings: false,
+        rope_local_theta: 10_000.0,
+        sliding_window: None,
+        sliding_window_pattern: 1,
+        query_pre_attn_scalar: 128.0,
+    };
+    assert_eq!(mistral, expected);
+
+    let qwen2 = hf_dir::read_config_file(&fixture("qwen2.json")).unwrap();
+    let expected = ModelConfig {
+        architecture: Architecture::Llama,
+        vocab_size: 151_936,
+        hidden_size: 896,
+        intermediate_size: 4864,
+        num_layers: 24,
+        num_heads: 14,
+        num_kv_heads: 2,
+        head_dim: 64,
+        rms_norm_eps: 1e-6,
+        rope_theta: 1_000_000.0,
+        max_position_embeddings: 32_768,
+        tie_word_embeddings: true,
+        rope_local_theta: 1_000_000.0,
+        sliding_window: None,
+        sliding_window_pattern: 1,
+        query_pre_attn_scalar: 64.0,
+    };
+    assert_eq!(qwen2, expected);
+}
+
+/// HF's config of Gemma 3 270M describes exactly the model the GGUF metadata describes.
+#[test]
+fn gemma3_text_config_matches_the_gguf() {
+    let from_json = hf_dir::read_config_file(&fixture("gemma3_text.json")).unwrap();
+    assert_eq!(from_json, gguf::read_config(&locate(GEMMA).unwrap()).unwrap());
+    // The older way of giving the layout (`sliding_window_pattern`) gives the same.
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("gemma3_text.json")).unwrap()).unwrap();
+    json.as_object_mut().unwrap().remove("layer_types");
+    json.as_object_mut().unwrap().remove("_sliding_window_pattern");
+    json["sliding_window_pattern"] = json!(6);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), json.to_string()).unwrap();
+    assert_eq!(hf_dir::read_config(dir.path()).unwrap(), from_json);
+    // A layout no period describes is refused.
+    json["layer_types"] = json!(["full_attention"; 17].into_iter().chain(["sliding_attention"]).collect::<Vec<_>>());
+    std::fs::write(dir.path().join("config.json"), json.to_string()).unwrap();
+    let err = error_of(hf_dir::read_config(dir.path()));
+    assert!(err.contains("`layer_types`"), "{err}");
+}
+
+/// The multimodal wrapper: the text model's config is `text_config`, filled with
+/// `Gemma3TextConfig` defaults; its rope scaling (4B and larger) is refused; its weights lose the
+/// `language_model.` prefix and the vision tower.
+#[test]
+fn gemma3_multimodal_config_and_weights() {
+    let err = error_of(hf_dir::read_config_file(&fixture("gemma3_multimodal.json")));
+    assert!(err.contains("gemma3_multimodal.json") && err.contains("`text_config.rope_scaling`") && err.contains("linear"), "{err}");
+
+    let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("gemma3_multimodal.json")).unwrap()).unwrap();
+    json["text_config"].as_object_mut().unwrap().remove("rope_scaling");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), json.to_string()).unwrap();
+    let expected = ModelConfig {
+        architecture: Architecture::Gemma3,
+        vocab_size: 262_208,
+        hidden_size: 2560,
+        intermediate_size: 10_240,
+        num_layers: 34,
+        num_heads: 8,
+        num_kv_heads: 4,
+        head_dim: 256,
+        rms_norm_eps: 1e-6,
+        rope_theta: 1_000_000.0,
+        max_position_embeddings: 131_072,
+        tie_word_embeddings: true,
+        rope_local_theta: 10_000.0,
+        sliding_window: Some(1024),
+        sliding_window_pattern: 6,
+        query_pre_attn_scalar: 256.0,
+    };
+    assert_eq!(hf_dir::read_config(dir.path()).unwrap(), expected);
+
+    let small = |n: usize| Tensor::arange(0f32, n as f32, &Device::Cpu).unwrap();
+    let tensors: std::collections::HashMap<String, Tensor> = [
+        ("language_model.model.embed_tokens.weight", small(6)),
+        ("language_model.model.norm.weight", small(3)),
+        ("vision_tower.vision_model.post_layernorm.weight", small(2)),
+        ("multi_modal_projector.mm_input_projection_weight", small(4)),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n.to_string(), t))
+    .collect();
+    candle_core::safetensors::save(&tensors, dir.path().join("model.safetensors")).unwrap();
+    let (_, weights) = hf_dir::load(dir.path(), DType::F32, &Device::Cpu).unwrap();
+    let names: std::collections::BTreeSet<&str> = weights.tensors.keys().map(String::as_str).collect();
+    assert_eq!(names, ["model.embed_tokens.weight", "model.norm.weight"].into());
+    assert_eq!(max_abs_diff(weights.get("model.norm.weight").unwrap(), &small(3)), 0.0);
+}
+
+#[test]
+fn config_json_errors_name_the_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.json");
+    let file = path.display().to_string();
+    let base: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture("qwen2.json")).unwrap()).unwrap();
+    let check = |edit: &dyn Fn(&mut serde_json::Value), wanted: &[&str]| {
+        let mut json = base.clone();
+        edit(&mut json);
+        std::fs::write(&path, json.to_string()).unwrap();
+        let err = error_of(hf_dir::read_config(dir.path()));
+        assert!(err.contains(&file), "{err}");
+        for w in wanted {
+            assert!(err.contains(w), "`{w}` not in: {err}");
+        }
+    };
+    check(&|j| drop(j.as_object_mut().unwrap().remove("num_hidden_layers")), &["`num_hidden_layers` is missing", "unsigned integer"]);
+    check(&|j| j["hidden_size"] = json!("896"), &["`hidden_size` is \"896\"", "unsigned integer"]);
+    check(&|j| j["num_attention_heads"] = json!(-14), &["`num_attention_heads` is -14"]);
+    check(&|j| j["num_key_value_heads"] = json!(3), &["14 attention heads cannot share 3 key/value heads"]);
+    check(&|j| drop(j.as_object_mut().unwrap().remove("model_type")), &["`model_type` is missing"]);
+    check(&|j| j["model_type"] = json!("phi3"), &["`phi3`", "llama, mistral, qwen2, gemma3_text, gemma3"]);
+    check(&|j| j["rope_scaling"] = json!({"rope_type": "llama3", "factor": 32.0}), &["`rope_scaling`", "llama3"]);
+    check(&|j| j["use_sliding_window"] = json!(true), &["`use_sliding_window`"]);
+    check(&|j| j["hidden_act"] = json!("gelu"), &["`hidden_act`", "gelu"]);
+    check(&|j| j["model_type"] = json!("gemma3"), &["`text_config` is missing"]);
+    std::fs::write(&path, "{ not json").unwrap();
+    let err = error_of(hf_dir::read_config(dir.path()));
+    assert!(err.contains(&file) && err.contains("not valid JSON"), "{err}");
+}
+
+#[test]
+fn hf_dir_without_weights_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("qwen2.json"), dir.path().join("config.json")).unwrap();
+    std::fs::write(dir.path().join("pytorch_model.bin"), b"").unwrap();
+    let err = error_of(hf_dir::load(dir.path(), DType::F32, &Device::Cpu));
+    assert!(err.contains(&dir.path().display().to_string()) && err.contains("model.safetensors") && err.contains("pytorch_model.bin"), "{err}");
+}

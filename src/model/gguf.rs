@@ -199,7 +199,7 @@ impl GgufFile {
         }
         let weights = Weights { tensors, source: self.path.display().to_string() };
         if cfg.architecture == Architecture::Llama {
-            check_shapes(&weights, &super::llama::weight_shapes(cfg))?;
+            weights.check_shapes(&super::llama::weight_shapes(cfg))?;
         }
         Ok(weights)
     }
@@ -215,15 +215,6 @@ fn read_up_to(reader: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Resul
         }
     }
     Ok(n)
-}
-
-/// Every expected weight is there with its shape (extra ones, e.g. biases, are allowed).
-fn check_shapes(weights: &Weights, expected: &[(String, Vec<usize>)]) -> anyhow::Result<()> {
-    for (name, shape) in expected {
-        let t = weights.get(name)?;
-        ensure!(t.dims() == shape.as_slice(), "weight `{name}` in {} has shape {:?}, expected {shape:?}", weights.source, t.dims());
-    }
-    Ok(())
 }
 
 /// HF name of a GGUF tensor of an architecture, `None` for a tensor HF models do not have.

@@ -27,6 +27,15 @@ impl Weights {
             context: if self.source.is_empty() { String::new() } else { format!(" in {}", self.source) },
         })
     }
+
+    /// Every expected weight is there with its shape (extra ones, e.g. biases, are allowed).
+    pub fn check_shapes(&self, expected: &[(String, Vec<usize>)]) -> anyhow::Result<()> {
+        for (name, shape) in expected {
+            let t = self.get(name)?;
+            anyhow::ensure!(t.dims() == shape.as_slice(), "weight `{name}` in {} has shape {:?}, expected {shape:?}", self.source, t.dims());
+        }
+        Ok(())
+    }
 }
 
 impl Weights {
