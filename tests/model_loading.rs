@@ -525,21 +525,29 @@ fn gemma3_multimodal_config_and_weights() {
     };
     assert_eq!(hf_dir::read_config(dir.path()).unwrap(), expected);
 
-    let small = |n: usize| Tensor::arange(0f32, n as f32, &Device::Cpu).unwrap();
-    let tensors: std::collections::HashMap<String, Tensor> = [
-        ("language_model.model.embed_tokens.weight", small(6)),
-        ("language_model.model.norm.weight", small(3)),
-        ("vision_tower.vision_model.post_layernorm.weight", small(2)),
-        ("multi_modal_projector.mm_input_projection_weight", small(4)),
-    ]
-    .into_iter()
-    .map(|(n, t)| (n.to_string(), t))
-    .collect();
+    // The weights: a 2-layer text model small enough to write, under the multimodal prefixes,
+    // next to vision tensors that must be dropped.
+    for (field, value) in [("hidden_size", 16), ("intermediate_size", 24), ("num_hidden_layers", 2), ("num_attention_heads", 4), ("num_key_value_heads", 2), ("head_dim", 8), ("vocab_size", 37)] {
+        json["text_config"][field] = value.into();
+    }
+    std::fs::write(dir.path().join("config.json"), json.to_string()).unwrap();
+    let small_cfg = hf_dir::read_config(dir.path()).unwrap();
+    let mut tensors: std::collections::HashMap<String, Tensor> = dataeff::model::weight_shapes(&small_cfg)
+        .into_iter()
+        .map(|(name, shape)| {
+            let n: usize = shape.iter().product();
+            (format!("language_model.{name}"), Tensor::arange(0f32, n as f32, &Device::Cpu).unwrap().reshape(shape).unwrap())
+        })
+        .collect();
+    tensors.insert("vision_tower.vision_model.post_layernorm.weight".into(), Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap());
+    tensors.insert("multi_modal_projector.mm_input_projection_weight".into(), Tensor::zeros(4, DType::F32, &Device::Cpu).unwrap());
     candle_core::safetensors::save(&tensors, dir.path().join("model.safetensors")).unwrap();
     let (_, weights) = hf_dir::load(dir.path(), DType::F32, &Device::Cpu).unwrap();
-    let names: std::collections::BTreeSet<&str> = weights.tensors.keys().map(String::as_str).collect();
-    assert_eq!(names, ["model.embed_tokens.weight", "model.norm.weight"].into());
-    assert_eq!(max_abs_diff(weights.get("model.norm.weight").unwrap(), &small(3)), 0.0);
+    let names: std::collections::BTreeSet<String> = weights.tensors.keys().cloned().collect();
+    let expected_names: std::collections::BTreeSet<String> = dataeff::model::weight_shapes(&small_cfg).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, expected_names, "prefixes stripped, vision tower dropped");
+    let norm = &tensors["language_model.model.norm.weight"];
+    assert_eq!(max_abs_diff(weights.get("model.norm.weight").unwrap(), norm), 0.0);
 }
 
 #[test]

@@ -175,7 +175,7 @@ impl GgufFile {
     }
 
     /// Every tensor of the file, renamed to HF names and brought to HF layout (see the module
-    /// doc), as `dtype` on `device`. Llama weights are checked against [`super::llama::weight_shapes`].
+    /// doc), as `dtype` on `device`. Weights are checked against [`super::weight_shapes`].
     pub fn weights(&mut self, cfg: &ModelConfig, dtype: DType, device: &Device) -> anyhow::Result<Weights> {
         let mut tensors = HashMap::new();
         let names: Vec<String> = self.tensor_names().into_iter().map(str::to_string).collect();
@@ -198,9 +198,7 @@ impl GgufFile {
             tensors.insert(hf, t);
         }
         let weights = Weights { tensors, source: self.path.display().to_string() };
-        if cfg.architecture == Architecture::Llama {
-            weights.check_shapes(&super::llama::weight_shapes(cfg))?;
-        }
+        weights.check_shapes(&super::weight_shapes(cfg))?;
         Ok(weights)
     }
 }

@@ -59,7 +59,7 @@ pub fn read_config_file(path: &Path) -> anyhow::Result<ModelConfig> {
 }
 
 /// The configuration and every weight of the text model (HF names, converted to `dtype` on
-/// `device`). Llama-family weights are checked against [`super::llama::weight_shapes`].
+/// `device`). Weights are checked against [`super::weight_shapes`].
 pub fn load(dir: &Path, dtype: DType, device: &Device) -> anyhow::Result<(ModelConfig, Weights)> {
     let config = read_config(dir)?;
     let (files, indexed) = safetensors_files(dir)?;
@@ -77,9 +77,7 @@ pub fn load(dir: &Path, dtype: DType, device: &Device) -> anyhow::Result<(ModelC
         ensure!(tensors.contains_key(&name), "{}: tensor `{name}` is listed in {INDEX} but in none of the shards", dir.display());
     }
     let weights = Weights { tensors, source: dir.display().to_string() };
-    if config.architecture == Architecture::Llama {
-        weights.check_shapes(&super::llama::weight_shapes(&config))?;
-    }
+    weights.check_shapes(&super::weight_shapes(&config))?;
     Ok((config, weights))
 }
 

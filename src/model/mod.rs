@@ -21,3 +21,11 @@ pub use attention::KvCache;
 pub use causal_lm::CausalLm;
 pub use config::{Architecture, ModelConfig};
 pub use weights::Weights;
+
+/// Every weight the architecture of `cfg` needs, with its HF name and shape.
+pub fn weight_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
+    match cfg.architecture {
+        Architecture::Llama => llama::weight_shapes(cfg),
+        Architecture::Gemma3 => gemma3::weight_shapes(cfg),
+    }
+}

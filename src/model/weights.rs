@@ -1,5 +1,5 @@
 //! Named weight tensors in Hugging Face naming (`model.layers.0.self_attn.q_proj.weight`, …),
-//! dequantised to f32 on the CPU, whatever file they came from.
+//! in the dtype and on the device the loader was asked for, whatever file they came from.
 
 use std::collections::HashMap;
 

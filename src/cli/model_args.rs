@@ -1,0 +1,42 @@
+//! The `--model` and `--dtype` options every model verb shares.
+
+use candle_core::{DType, Device};
+use clap::ValueEnum;
+
+use dataeff::model::load::ModelFiles;
+use dataeff::model::resolve::DEFAULT_MODEL;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// A known model (smollm2-135m-instruct, gemma-3-270m; fetch with `cargo xtask fetch-model`),
+    /// a .gguf file, a directory with config.json + *.safetensors + tokenizer.json, or a Hugging
+    /// Face repo id.
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+    /// Precision the weights are dequantised to and computed in.
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    pub dtype: Precision,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Precision {
+    F32,
+    Bf16,
+    F64,
+}
+
+impl Precision {
+    pub fn dtype(self) -> DType {
+        match self {
+            Precision::F32 => DType::F32,
+            Precision::Bf16 => DType::BF16,
+            Precision::F64 => DType::F64,
+        }
+    }
+}
+
+impl ModelArgs {
+    pub fn open(&self) -> anyhow::Result<ModelFiles> {
+        ModelFiles::open(&self.model, self.dtype.dtype(), &Device::Cpu)
+    }
+}
