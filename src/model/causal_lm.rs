@@ -6,7 +6,7 @@ use super::attention::KvCache;
 use super::config::ModelConfig;
 use super::lora::Linear;
 
-pub trait CausalLm {
+pub trait CausalLm: Send + Sync {
     fn config(&self) -> &ModelConfig;
 
     /// Where the weights live and their dtype (the embedding's).
