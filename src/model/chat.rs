@@ -1,1 +1,244 @@
-//! (being written)
+//! Chat formats: how a prompt and an answer are wrapped for a model. The formats are data, one file
+//! per format under `prompts/chat/` (its README describes the file format), compiled into the
+//! binary so that nothing is read at run time.
+
+use std::fs::File;
+use std::path::Path;
+
+use anyhow::{Context as _, anyhow, bail};
+use candle_core::quantized::gguf_file;
+
+/// Every chat format file, by name.
+pub const FORMATS: [(&str, &str); 3] = [
+    ("smollm2", include_str!("../../prompts/chat/smollm2.txt")),
+    ("gemma", include_str!("../../prompts/chat/gemma.txt")),
+    ("plain", include_str!("../../prompts/chat/plain.txt")),
+];
+
+/// The format used when neither the model's chat template nor its architecture names one.
+pub const FALLBACK: &str = "plain";
+
+const PROMPT: &str = "{prompt}";
+const ANSWER: &str = "{answer}";
+
+/// One chat format (the parsed text of `prompts/chat/<name>.txt`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatTemplate {
+    name: String,
+    /// Text with one `{prompt}`: a user turn and the start of the model's turn.
+    prompt: String,
+    /// Text with one `{answer}`, then the end-of-turn marker.
+    answer: String,
+    /// Strings a model's own chat template must all contain for this format to be chosen.
+    detect: Vec<String>,
+    /// `general.architecture` values that choose this format when a model has no chat template.
+    architectures: Vec<String>,
+    /// Strip whitespace around the prompt and the answer before inserting them.
+    trim: bool,
+}
+
+impl ChatTemplate {
+    /// The format named `name` (a file of `prompts/chat/`).
+    pub fn for_name(name: &str) -> anyhow::Result<Self> {
+        let (file, text) = FORMATS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .with_context(|| format!("no chat format `{name}` (known: {})", FORMATS.map(|(n, _)| n).join(", ")))?;
+        Self::parse(&format!("prompts/chat/{file}.txt"), text)
+    }
+
+    /// The format for a GGUF model, from its `tokenizer.chat_template` and `general.architecture`.
+    pub fn for_gguf(path: &Path) -> anyhow::Result<Self> {
+        let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let content =
+            gguf_file::Content::read(&mut file).with_context(|| format!("reading GGUF {}", path.display()))?;
+        let text = |key: &str| -> anyhow::Result<Option<&String>> {
+            let value = content.metadata.get(key).map(|v| v.to_string()).transpose();
+            value.map_err(|e| anyhow!("{}: {key}: expected a string: {e}", path.display()))
+        };
+        let architecture = text("general.architecture")?.map_or("", |s| s.as_str());
+        let template = text("tokenizer.chat_template")?.map(|s| s.as_str());
+        Self::select(template, architecture).with_context(|| format!("choosing the chat format of {}", path.display()))
+    }
+
+    /// The format whose `detect` strings all occur in `chat_template`; without a template, the
+    /// format listing `architecture`, else [`FALLBACK`]. A template no format recognises is an
+    /// error: wrapping prompts the wrong way would go unnoticed.
+    pub fn select(chat_template: Option<&str>, architecture: &str) -> anyhow::Result<Self> {
+        let formats = Self::all()?;
+        let chosen = match chat_template {
+            Some(template) => formats
+                .into_iter()
+                .find(|f| !f.detect.is_empty() && f.detect.iter().all(|d| template.contains(d.as_str())))
+                .with_context(|| {
+                    format!(
+                        "no format in prompts/chat/ recognises the chat template {:?}; name one explicitly",
+                        template.chars().take(120).collect::<String>()
+                    )
+                })?,
+            None => match formats.into_iter().find(|f| f.architectures.iter().any(|a| a == architecture)) {
+                Some(format) => format,
+                None => Self::for_name(FALLBACK)?,
+            },
+        };
+        Ok(chosen)
+    }
+
+    /// Every compiled-in format.
+    pub fn all() -> anyhow::Result<Vec<Self>> {
+        FORMATS.iter().map(|(name, _)| Self::for_name(name)).collect()
+    }
+
+    /// Parse a format file; `path` only names it in errors.
+    pub fn parse(path: &str, text: &str) -> anyhow::Result<Self> {
+        let mut format = Self {
+            name: String::new(),
+            prompt: String::new(),
+            answer: String::new(),
+            detect: Vec::new(),
+            architectures: Vec::new(),
+            trim: false,
+        };
+        let (mut name, mut prompt, mut answer) = (None, None, None);
+        for (number, line) in text.lines().enumerate() {
+            let at = || format!("{path}:{}", number + 1);
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, value) =
+                line.split_once('=').with_context(|| format!("{}: expected `key = value`, got {line:?}", at()))?;
+            let value = unescape(value.trim()).with_context(at)?;
+            let once = |slot: &mut Option<String>| match slot.replace(value.clone()) {
+                Some(_) => Err(anyhow!("{}: `{}` is given twice", at(), key.trim())),
+                None => Ok(()),
+            };
+            match key.trim() {
+                "name" => once(&mut name)?,
+                "prompt" => once(&mut prompt)?,
+                "answer" => once(&mut answer)?,
+                "detect" => format.detect.push(value),
+                "architectures" => format.architectures.extend(value.split_whitespace().map(str::to_string)),
+                "trim" => {
+                    format.trim =
+                        value.parse().map_err(|_| anyhow!("{}: trim: expected true or false, got {value:?}", at()))?
+                }
+                other => {
+                    bail!("{}: unknown key `{other}` (known: name, prompt, answer, detect, architectures, trim)", at())
+                }
+            }
+        }
+        let required = |slot: Option<String>, key: &str| slot.with_context(|| format!("{path}: `{key}` is missing"));
+        format.name = required(name, "name")?;
+        format.prompt = required(prompt, "prompt")?;
+        format.answer = required(answer, "answer")?;
+        for (key, text, placeholder) in [("prompt", &format.prompt, PROMPT), ("answer", &format.answer, ANSWER)] {
+            if text.matches(placeholder).count() != 1 {
+                bail!("{path}: `{key}` must contain {placeholder} exactly once, got {text:?}");
+            }
+        }
+        Ok(format)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// One user turn holding `prompt`, then what starts the model's answer (the generation prompt).
+    pub fn user_turn(&self, prompt: &str) -> String {
+        self.prompt.replacen(PROMPT, self.clean(prompt), 1)
+    }
+
+    /// The two parts of a training example: the prompt part ([`Self::user_turn`]) and the answer
+    /// part (the answer and the end-of-turn marker), which alone carries the loss.
+    pub fn with_answer(&self, prompt: &str, answer: &str) -> (String, String) {
+        (self.user_turn(prompt), self.answer.replacen(ANSWER, self.clean(answer), 1))
+    }
+
+    /// The text that ends the model's turn (`<|im_end|>`, `<end_of_turn>`, a newline).
+    pub fn end_of_turn(&self) -> &str {
+        let at = self.answer.find(ANSWER).expect("checked by parse");
+        &self.answer[at + ANSWER.len()..]
+    }
+
+    fn clean<'a>(&self, text: &'a str) -> &'a str {
+        if self.trim { text.trim() } else { text }
+    }
+}
+
+/// `\n`, `\t` and `\\` in a value.
+fn unescape(value: &str) -> anyhow::Result<String> {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('\\') => out.push('\\'),
+            other => {
+                bail!("unknown escape `\\{}` (known: \\n, \\t, \\\\)", other.map(String::from).unwrap_or_default())
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_parses_and_is_named_after_its_file() {
+        for (file, _) in FORMATS {
+            assert_eq!(ChatTemplate::for_name(file).unwrap().name(), file);
+        }
+    }
+
+    #[test]
+    fn values_are_unescaped_and_the_placeholders_filled_once() {
+        let f =
+            ChatTemplate::parse("t.txt", "name = t\nprompt = a\\n{prompt}\\t\\\\\nanswer = {answer}<end>\n").unwrap();
+        assert_eq!(f.user_turn("{answer}"), "a\n{answer}\t\\");
+        assert_eq!(f.with_answer("p", "x {prompt}").1, "x {prompt}<end>");
+        assert_eq!(f.end_of_turn(), "<end>");
+    }
+
+    #[test]
+    fn trim_strips_the_prompt_and_the_answer() {
+        let gemma = ChatTemplate::for_name("gemma").unwrap();
+        let (prompt, answer) = gemma.with_answer("\n Hi \n", " Paris.\n");
+        assert_eq!(prompt, "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n");
+        assert_eq!(answer, "Paris.<end_of_turn>");
+        let plain = ChatTemplate::for_name("plain").unwrap();
+        assert_eq!(plain.with_answer(" Hi", "4"), (" Hi\n".to_string(), "4\n".to_string()));
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_problem() {
+        let err = |text: &str| ChatTemplate::parse("x.txt", text).unwrap_err().to_string();
+        assert_eq!(err("name = x\nprompt {prompt}"), "x.txt:2: expected `key = value`, got \"prompt {prompt}\"");
+        assert_eq!(err("name = x\nanswer = {answer}"), "x.txt: `prompt` is missing");
+        assert!(err("name = x\nprompt = p\nanswer = {answer}").contains("`prompt` must contain {prompt} exactly once"));
+        assert!(err("name = x\nname = y").starts_with("x.txt:2: `name` is given twice"));
+        assert!(err("colour = red").starts_with("x.txt:1: unknown key `colour`"));
+        assert!(err("prompt = \\q").starts_with("x.txt:1"));
+        assert!(ChatTemplate::for_name("llama9").unwrap_err().to_string().contains("known: smollm2, gemma, plain"));
+    }
+
+    #[test]
+    fn selection_by_template_then_architecture_then_plain() {
+        let smol =
+            "{{'<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>'}}";
+        assert_eq!(ChatTemplate::select(Some(smol), "llama").unwrap().name(), "smollm2");
+        assert_eq!(ChatTemplate::select(Some("{{'<start_of_turn>'}}"), "llama").unwrap().name(), "gemma");
+        assert_eq!(ChatTemplate::select(None, "gemma3").unwrap().name(), "gemma");
+        assert_eq!(ChatTemplate::select(None, "llama").unwrap().name(), "plain");
+        // ChatML without SmolLM's system prompt is another model's format: not guessed.
+        let err = ChatTemplate::select(Some("{{'<|im_start|>'}}"), "qwen2").unwrap_err().to_string();
+        assert!(err.contains("no format in prompts/chat/ recognises"), "{err}");
+    }
+}
