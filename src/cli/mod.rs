@@ -1,7 +1,11 @@
 //! Command-line verbs; each lives in its own module.
 
 mod auc;
+mod generate;
+mod model_args;
+mod model_info;
 mod predict;
+mod score;
 mod tasks;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +28,12 @@ enum Command {
     Predict(predict::Args),
     /// The task suite: list tasks with their splits, or show rendered prompts of one.
     Tasks(tasks::Args),
+    /// Greedy-generate a continuation of a prompt (optionally as one chat turn).
+    Generate(generate::Args),
+    /// Log-probability of a continuation given a prompt.
+    Score(score::Args),
+    /// What a model is: architecture, size, dtype, file and sha256.
+    ModelInfo(model_info::Args),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -31,5 +41,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Auc(args) => auc::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Tasks(args) => tasks::run(args),
+        Command::Generate(args) => generate::run(args),
+        Command::Score(args) => score::run(args),
+        Command::ModelInfo(args) => model_info::run(args),
     }
 }

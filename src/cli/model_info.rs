@@ -47,16 +47,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "config": files.config,
         "config_source": file.display().to_string(),
     });
+    let stored_text = stored.iter().map(|(kind, n)| format!("{kind} ×{n}")).collect::<Vec<_>>().join(", ");
     if args.json {
         println!("{}", serde_json::to_string_pretty(&info)?);
         return Ok(());
     }
     let object = info.as_object().expect("built as an object");
     for (key, value) in object {
-        if key == "config" {
-            continue;
+        match key.as_str() {
+            "config" => continue,
+            "config_source" if files.path.is_file() => continue,
+            "stored_as" if files.path.is_file() => println!("{key:<14} {stored_text} (tensors by GGUF type)"),
+            "stored_as" => println!("{key:<14} safetensors"),
+            _ => println!("{key:<14} {}", value.to_string().trim_matches('"')),
         }
-        println!("{key:<14} {}", value.to_string().trim_matches('"'));
     }
     let c = &files.config;
     println!(

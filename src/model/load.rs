@@ -2,8 +2,9 @@
 //! Hugging Face directory), build the architecture's model code, and bring the tokenizer and
 //! chat format along.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
 use candle_core::{DType, Device};
 
 use super::chat::ChatTemplate;
@@ -26,15 +27,12 @@ pub struct ModelFiles {
 impl ModelFiles {
     /// Resolve `spec` and read everything, weights converted to `dtype` on `device`.
     pub fn open(spec: &str, dtype: DType, device: &Device) -> anyhow::Result<Self> {
-        let path = resolve::locate(spec)?;
-        let (config, weights, tokenizer, chat) = if path.is_dir() {
-            let (config, weights) = hf_dir::load(&path, dtype, device)?;
-            let tokenizer = ModelTokenizer::from_hf_dir(&path)?;
-            let chat = ChatTemplate::for_architecture(config.architecture);
-            (config, weights, tokenizer, chat)
-        } else {
-            let (config, weights) = gguf::load(&path, dtype, device)?;
-            (config, weights, ModelTokenizer::from_gguf(&path)?, ChatTemplate::for_gguf(&path)?)
+        let resolved = resolve::resolve(spec)?;
+        let path = resolved.source.path().to_path_buf();
+        let (config, weights) = load_weights(&path, dtype, device)?;
+        let (tokenizer, chat) = match &resolved.source {
+            resolve::ModelSource::HfDir(dir) => (ModelTokenizer::from_hf_dir(dir)?, hf_chat_template(dir, config.architecture)?),
+            resolve::ModelSource::Gguf(file) => (ModelTokenizer::from_gguf(file)?, ChatTemplate::for_gguf(file)?),
         };
         Ok(ModelFiles { spec: spec.to_string(), path, config, weights, tokenizer, chat })
     }
@@ -43,6 +41,30 @@ impl ModelFiles {
     pub fn build(&self) -> anyhow::Result<Box<dyn CausalLm>> {
         build(&self.config, &self.weights)
     }
+}
+
+/// The chat format of an HF directory: from `tokenizer_config.json`'s `chat_template` when it has
+/// one, else from the architecture.
+fn hf_chat_template(dir: &Path, architecture: Architecture) -> anyhow::Result<ChatTemplate> {
+    let config_path = dir.join("tokenizer_config.json");
+    let template = match std::fs::read_to_string(&config_path) {
+        Ok(text) => {
+            let json: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", config_path.display()))?;
+            json.get("chat_template").and_then(|t| t.as_str()).map(str::to_string)
+        }
+        Err(_) => None,
+    };
+    let architecture = match architecture {
+        Architecture::Llama => "llama",
+        Architecture::Gemma3 => "gemma3",
+    };
+    ChatTemplate::select(template.as_deref(), architecture)
+}
+
+/// Config and weights of a GGUF file or a Hugging Face directory.
+pub fn load_weights(path: &Path, dtype: DType, device: &Device) -> anyhow::Result<(ModelConfig, Weights)> {
+    if path.is_dir() { hf_dir::load(path, dtype, device) } else { gguf::load(path, dtype, device) }
 }
 
 /// The model code of `config.architecture` on `weights`.

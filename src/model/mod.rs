@@ -10,6 +10,7 @@ pub mod generate;
 pub mod gguf;
 pub mod hf_dir;
 pub mod llama;
+pub mod load;
 pub mod lora;
 pub mod resolve;
 pub mod sketch;
