@@ -15,7 +15,6 @@ use dataeff::model::load::{build, load_weights};
 use dataeff::model::lora::{LoraConfig, attach};
 use dataeff::model::sketch::{lora_b_gradient, median_pairwise_cosine};
 use dataeff::model::train::{Example, answer_loss};
-use dataeff::model::CausalLm;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -49,7 +48,9 @@ fn time(runs: usize, mut f: impl FnMut()) -> f64 {
 
 fn random_ids(rng: &mut ChaCha8Rng, n: usize, vocab: usize) -> Vec<u32> {
     // Skip the first ids (special tokens in both vocabularies).
-    (0..n).map(|_| rng.random_range(300..vocab as u32)).collect()
+    (0..n)
+        .map(|_| rng.random_range(300..vocab as u32))
+        .collect()
 }
 
 struct Row {
@@ -59,7 +60,8 @@ struct Row {
     peak_mib: f64,
 }
 
-fn bench_model(name: &str, rows: &mut Vec<Row>) -> anyhow::Result<()> {
+fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Result<()> {
+    let on = |p: &str| phases.is_empty() || phases.iter().any(|q| q == p);
     let device = Device::Cpu;
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     reset_peak();
@@ -67,78 +69,155 @@ fn bench_model(name: &str, rows: &mut Vec<Row>) -> anyhow::Result<()> {
     let path = dataeff::model::resolve::locate(name)?;
     let (config, weights) = load_weights(&path, DType::F32, &device)?;
     let model = build(&config, &weights)?;
-    rows.push(Row { what: format!("{name}: load + dequantise to f32"), seconds: start.elapsed().as_secs_f64(), throughput: String::new(), peak_mib: peak_mib() });
+    rows.push(Row {
+        what: format!("{name}: load + dequantise to f32"),
+        seconds: start.elapsed().as_secs_f64(),
+        throughput: String::new(),
+        peak_mib: peak_mib(),
+    });
     let vocab = config.vocab_size;
     let ids128 = Tensor::new(random_ids(&mut rng, 128, vocab), &device)?.unsqueeze(0)?;
 
-    reset_peak();
-    let s = time(3, || {
-        let h = model.hidden_states(&ids128).unwrap();
-        model.logits(&h).unwrap();
-    });
-    rows.push(Row { what: format!("{name}: forward, 128 tokens, logits everywhere"), seconds: s, throughput: format!("{:.0} tok/s", 128.0 / s), peak_mib: peak_mib() });
+    if on("forward") {
+        reset_peak();
+        let s = time(3, || {
+            let h = model.hidden_states(&ids128).unwrap();
+            model.logits(&h).unwrap();
+        });
+        rows.push(Row {
+            what: format!("{name}: forward, 128 tokens, logits everywhere"),
+            seconds: s,
+            throughput: format!("{:.0} tok/s", 128.0 / s),
+            peak_mib: peak_mib(),
+        });
+    }
 
-    let example128 = Example { prompt: random_ids(&mut rng, 1, vocab), answer: random_ids(&mut rng, 127, vocab) };
-    reset_peak();
-    {
+    let example128 = Example {
+        prompt: random_ids(&mut rng, 1, vocab),
+        answer: random_ids(&mut rng, 127, vocab),
+    };
+    if on("full") {
+        reset_peak();
         let mut trainable = weights.clone();
         let _vars = trainable.to_trainable()?;
         let full = build(&config, &trainable)?;
         let s = time(2, || {
-            answer_loss(full.as_ref(), &[&example128]).unwrap().backward().unwrap();
+            answer_loss(full.as_ref(), &[&example128])
+                .unwrap()
+                .backward()
+                .unwrap();
         });
-        rows.push(Row { what: format!("{name}: forward+backward, 128 tokens, all parameters"), seconds: s, throughput: format!("{:.0} tok/s", 128.0 / s), peak_mib: peak_mib() });
+        rows.push(Row {
+            what: format!("{name}: forward+backward, 128 tokens, all parameters"),
+            seconds: s,
+            throughput: format!("{:.0} tok/s", 128.0 / s),
+            peak_mib: peak_mib(),
+        });
     }
 
     let mut lora_model = build(&config, &weights)?;
-    let lora = LoraConfig { dropout: 0.0, ..LoraConfig::default() };
+    let lora = LoraConfig {
+        dropout: 0.0,
+        ..LoraConfig::default()
+    };
     let vars = attach(lora_model.as_mut(), &lora, 0)?;
     reset_peak();
-    let s = time(2, || {
-        answer_loss(lora_model.as_ref(), &[&example128]).unwrap().backward().unwrap();
-    });
-    rows.push(Row { what: format!("{name}: forward+backward, 128 tokens, LoRA r=64"), seconds: s, throughput: format!("{:.0} tok/s", 128.0 / s), peak_mib: peak_mib() });
+    if on("lora") {
+        let s = time(2, || {
+            answer_loss(lora_model.as_ref(), &[&example128])
+                .unwrap()
+                .backward()
+                .unwrap();
+        });
+        rows.push(Row {
+            what: format!("{name}: forward+backward, 128 tokens, LoRA r=64"),
+            seconds: s,
+            throughput: format!("{:.0} tok/s", 128.0 / s),
+            peak_mib: peak_mib(),
+        });
+    }
 
     let examples: Vec<Example> = (0..32)
-        .map(|_| Example { prompt: random_ids(&mut rng, 20, vocab), answer: random_ids(&mut rng, 7, vocab) })
+        .map(|_| Example {
+            prompt: random_ids(&mut rng, 20, vocab),
+            answer: random_ids(&mut rng, 7, vocab),
+        })
         .collect();
-    reset_peak();
-    let start = Instant::now();
-    let sketches = examples.iter().map(|e| lora_b_gradient(lora_model.as_ref(), &vars, e)).collect::<anyhow::Result<Vec<_>>>()?;
-    let grads = start.elapsed().as_secs_f64();
-    let cos = median_pairwise_cosine(&sketches)?;
-    let s = start.elapsed().as_secs_f64();
-    rows.push(Row {
-        what: format!("{name}: CoS-Low, 32 examples × 27 tokens (gradients {grads:.1} s)"),
-        seconds: s,
-        throughput: format!("{:.2} s/example; sketch {} floats = {:.1} MB; median cos {cos:.3}", grads / 32.0, sketches[0].values.len(), sketches[0].bytes() as f64 / 1e6),
-        peak_mib: peak_mib(),
-    });
+    if on("coslow") {
+        reset_peak();
+        let start = Instant::now();
+        let sketches = examples
+            .iter()
+            .map(|e| lora_b_gradient(lora_model.as_ref(), &vars, e))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let grads = start.elapsed().as_secs_f64();
+        let cos = median_pairwise_cosine(&sketches)?;
+        let s = start.elapsed().as_secs_f64();
+        rows.push(Row {
+            what: format!("{name}: CoS-Low, 32 examples × 27 tokens (gradients {grads:.1} s)"),
+            seconds: s,
+            throughput: format!(
+                "{:.2} s/example; sketch {} floats = {:.1} MB; median cos {cos:.3}",
+                grads / 32.0,
+                sketches[0].values.len(),
+                sketches[0].bytes() as f64 / 1e6
+            ),
+            peak_mib: peak_mib(),
+        });
+    }
 
-    let prompt = random_ids(&mut rng, 16, vocab);
-    reset_peak();
-    let start = Instant::now();
-    let generation = greedy(model.as_ref(), &prompt, 64, &|_| false)?;
-    let s = start.elapsed().as_secs_f64();
-    rows.push(Row { what: format!("{name}: greedy generation, 16-token prompt + 64 new"), seconds: s, throughput: format!("{:.1} tok/s", generation.ids.len() as f64 / s), peak_mib: peak_mib() });
+    if on("generate") {
+        let prompt = random_ids(&mut rng, 16, vocab);
+        reset_peak();
+        let start = Instant::now();
+        let generation = greedy(model.as_ref(), &prompt, 64, &|_| false)?;
+        let s = start.elapsed().as_secs_f64();
+        rows.push(Row {
+            what: format!("{name}: greedy generation, 16-token prompt + 64 new"),
+            seconds: s,
+            throughput: format!("{:.1} tok/s", generation.ids.len() as f64 / s),
+            peak_mib: peak_mib(),
+        });
+    }
     Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
-    // `cargo bench` passes `--bench`; everything else not starting with `-` is a model name.
-    let mut names: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    // `cargo bench` passes `--bench`; `--phases a,b` picks workloads (forward, full, lora, coslow,
+    // generate); every other argument not starting with `-` is a model name.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let phases: Vec<String> = args
+        .iter()
+        .position(|a| a == "--phases")
+        .and_then(|i| args.get(i + 1))
+        .map(|p| p.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut names: Vec<String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with('-') && (*i == 0 || args[i - 1] != "--phases"))
+        .map(|(_, a)| a.clone())
+        .collect();
     if names.is_empty() {
-        names = dataeff::model::resolve::KNOWN_MODELS.iter().map(|m| m.name.to_string()).collect();
+        names = dataeff::model::resolve::KNOWN_MODELS
+            .iter()
+            .map(|m| m.name.to_string())
+            .collect();
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut rows = Vec::new();
     for name in &names {
         eprintln!("benchmarking {name} …");
-        bench_model(name, &mut rows)?;
+        bench_model(name, &phases, &mut rows)?;
     }
-    let mut table = format!("Runtime benchmark (f32, CPU, {threads} threads)\n\n| workload | seconds | throughput | peak RSS (MiB) |\n|---|---:|---|---:|\n");
+    let mut table = format!(
+        "Runtime benchmark (f32, CPU, {threads} threads)\n\n| workload | seconds | throughput | peak RSS (MiB) |\n|---|---:|---|---:|\n"
+    );
     for r in &rows {
-        table += &format!("| {} | {:.3} | {} | {:.0} |\n", r.what, r.seconds, r.throughput, r.peak_mib);
+        table += &format!(
+            "| {} | {:.3} | {} | {:.0} |\n",
+            r.what, r.seconds, r.throughput, r.peak_mib
+        );
     }
     println!("{table}");
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");

@@ -3,7 +3,7 @@
 //! is `(α/r)·∂L/∂W·Aᵀ` — the full weight gradient projected by the fixed random A, whose seed is
 //! the `seed` given to [`super::lora::attach`].
 
-use candle_core::{DType, Result, Var};
+use candle_core::{DType, Device, Result, Tensor, Var};
 use statrs::statistics::Median as _;
 
 use super::causal_lm::CausalLm;
@@ -49,15 +49,48 @@ pub fn cosine(a: &GradientSketch, b: &GradientSketch) -> f64 {
     dot / (a.norm() * b.norm())
 }
 
+/// Columns per block of the Gram matrix: 32 sketches × 2²⁰ f32 = 128 MiB at a time.
+const GRAM_BLOCK: usize = 1 << 20;
+
+/// All pairwise dot products `G[i][j] = ⟨s_i, s_j⟩`, as a matrix product over blocks of columns
+/// (f32 products within a block, f64 sums across blocks): k(k−1)/2 plain dot products of
+/// 10-million-float sketches take seconds; this takes a fraction of one.
+pub fn gram_matrix(sketches: &[GradientSketch]) -> Result<Vec<Vec<f64>>> {
+    let k = sketches.len();
+    let d = sketches.first().map_or(0, |s| s.values.len());
+    if sketches.iter().any(|s| s.values.len() != d) {
+        candle_core::bail!("sketches of different lengths (different models or LoRA settings)");
+    }
+    let mut gram = vec![vec![0.0; k]; k];
+    let mut start = 0;
+    while start < d {
+        let width = GRAM_BLOCK.min(d - start);
+        let mut block = Vec::with_capacity(k * width);
+        for s in sketches {
+            block.extend_from_slice(&s.values[start..start + width]);
+        }
+        let block = Tensor::from_vec(block, (k, width), &Device::Cpu)?;
+        let partial = block.matmul(&block.t()?)?.to_dtype(DType::F64)?.to_vec2::<f64>()?;
+        for (row, partial_row) in gram.iter_mut().zip(&partial) {
+            for (g, p) in row.iter_mut().zip(partial_row) {
+                *g += p;
+            }
+        }
+        start += width;
+    }
+    Ok(gram)
+}
+
 /// CoS-Low's statistic: the median cosine over all k(k−1)/2 pairs of sketches.
 pub fn median_pairwise_cosine(sketches: &[GradientSketch]) -> Result<f64> {
     if sketches.len() < 2 {
         candle_core::bail!("a pairwise cosine needs at least 2 examples, got {}", sketches.len());
     }
+    let gram = gram_matrix(sketches)?;
     let mut cosines = Vec::with_capacity(sketches.len() * (sketches.len() - 1) / 2);
     for i in 0..sketches.len() {
         for j in i + 1..sketches.len() {
-            cosines.push(cosine(&sketches[i], &sketches[j]));
+            cosines.push(gram[i][j] / (gram[i][i] * gram[j][j]).sqrt());
         }
     }
     Ok(statrs::statistics::Data::new(cosines).median())
