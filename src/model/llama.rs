@@ -11,7 +11,7 @@ use candle_nn::ops::rms_norm_slow;
 use super::attention::{KvCache, Rope, attend, causal_mask, repeat_kv};
 use super::causal_lm::CausalLm;
 use super::config::ModelConfig;
-use super::lora::Linear;
+use super::lora::{Linear, named_projections};
 use super::weights::Weights;
 
 /// Every weight of a Llama model, with its HF name and shape.
@@ -148,14 +148,8 @@ impl CausalLm for Llama {
     fn projections_mut(&mut self) -> Vec<(String, &mut Linear)> {
         let mut out = Vec::new();
         for (l, layer) in self.layers.iter_mut().enumerate() {
-            let p = format!("model.layers.{l}");
-            out.push((format!("{p}.self_attn.q_proj"), &mut layer.attn.q));
-            out.push((format!("{p}.self_attn.k_proj"), &mut layer.attn.k));
-            out.push((format!("{p}.self_attn.v_proj"), &mut layer.attn.v));
-            out.push((format!("{p}.self_attn.o_proj"), &mut layer.attn.o));
-            out.push((format!("{p}.mlp.gate_proj"), &mut layer.mlp.gate));
-            out.push((format!("{p}.mlp.up_proj"), &mut layer.mlp.up));
-            out.push((format!("{p}.mlp.down_proj"), &mut layer.mlp.down));
+            let (a, m) = (&mut layer.attn, &mut layer.mlp);
+            out.extend(named_projections(l, [&mut a.q, &mut a.k, &mut a.v, &mut a.o, &mut m.gate, &mut m.up, &mut m.down]));
         }
         out
     }

@@ -103,6 +103,16 @@ impl Linear {
     }
 }
 
+/// PEFT's module names of a decoder layer's seven projections, in [`ALL_PROJECTIONS`]'s order.
+const MODULES: [&str; 7] =
+    ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
+
+/// Layer `layer`'s projections `[q, k, v, o, gate, up, down]` under their HF module names
+/// (`model.layers.3.self_attn.q_proj`), for [`super::CausalLm::projections_mut`].
+pub fn named_projections(layer: usize, projections: [&mut Linear; 7]) -> impl Iterator<Item = (String, &mut Linear)> {
+    MODULES.into_iter().zip(projections).map(move |(module, linear)| (format!("model.layers.{layer}.{module}"), linear))
+}
+
 /// Attach LoRA adapters to the projections of `model` that `config` targets; adapter `k` (in
 /// layer order) is seeded with `seed + k`. Returns the trainable variables by name
 /// (`model.layers.0.self_attn.q_proj.lora_A`, `….lora_B`).
