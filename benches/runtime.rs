@@ -144,6 +144,7 @@ fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Re
         })
         .collect();
     if on("coslow") {
+        dataeff::model::lora::set_sketch_mode(lora_model.as_mut(), true)?;
         reset_peak();
         let start = Instant::now();
         let sketches = examples
@@ -183,6 +184,7 @@ fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Re
 }
 
 fn main() -> anyhow::Result<()> {
+    dataeff::model::pin_thread_count();
     // `cargo bench` passes `--bench`; `--phases a,b` picks workloads (forward, full, lora, coslow,
     // generate); every other argument not starting with `-` is a model name.
     let args: Vec<String> = std::env::args().skip(1).collect();

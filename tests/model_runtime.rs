@@ -8,7 +8,8 @@ use candle_nn::ops::log_softmax;
 use dataeff::model::generate::{continuation_log_probs, greedy};
 use dataeff::model::llama::{Llama, weight_shapes};
 use dataeff::model::lora::{LoraConfig, attach};
-use dataeff::model::sketch::{cosine, lora_b_gradient, median_pairwise_cosine};
+use dataeff::model::lora::set_sketch_mode;
+use dataeff::model::sketch::{cosine, lora_b_gradient, median_pairwise_cosine, prepare};
 use dataeff::model::train::{AdamW, Example, TrainConfig, answer_loss, cosine_with_warmup, train};
 use dataeff::model::{Architecture, CausalLm, ModelConfig, Weights};
 use rand::{Rng, SeedableRng};
@@ -182,9 +183,12 @@ fn schedule_and_adamw_follow_their_definitions() {
 fn sketches_from_answer_only_logits_equal_those_from_all_logits() {
     let mut model = tiny(DType::F64, 9);
     let lora = LoraConfig { rank: 4, alpha: 2.0, dropout: 0.05, ..LoraConfig::default() };
-    let vars = attach(&mut model, &lora, 3).unwrap();
+    // Sketch mode (only B differentiated) for the sketch ...
+    let vars = prepare(&mut model, &lora, 3).unwrap();
     let e = Example { prompt: vec![3, 17, 5, 30, 2], answer: vec![11, 8] };
     let sketch = lora_b_gradient(&model, &vars, &e).unwrap();
+    // ... and the full graph for the reference.
+    set_sketch_mode(&mut model, false).unwrap();
     // The same loss written the plain way: logits at every position, answer positions picked after.
     let ids = Tensor::new(&[3u32, 17, 5, 30, 2, 11], &Device::Cpu).unwrap().unsqueeze(0).unwrap();
     let lp = log_softmax(&model.logits(&model.hidden_states(&ids).unwrap()).unwrap().squeeze(0).unwrap(), D::Minus1).unwrap();
@@ -248,4 +252,14 @@ fn the_blocked_gram_matrix_matches_plain_cosines() {
     pairs.sort_by(f64::total_cmp);
     let median = median_pairwise_cosine(&sketches).unwrap();
     assert!((median - (pairs[2] + pairs[3]) / 2.0).abs() < 1e-5, "six pairs: the mean of the middle two");
+}
+
+#[test]
+fn sketch_mode_refuses_trained_adapters() {
+    let mut model = tiny(DType::F32, 10);
+    let vars = attach(&mut model, &LoraConfig { rank: 2, ..LoraConfig::default() }, 1).unwrap();
+    let b = &vars.iter().find(|(n, _)| n.ends_with("layers.1.mlp.up_proj.lora_B")).unwrap().1;
+    b.set(&b.ones_like().unwrap()).unwrap();
+    let err = set_sketch_mode(&mut model, true).unwrap_err().to_string();
+    assert!(err.contains("model.layers.1.mlp.up_proj"), "{err}");
 }

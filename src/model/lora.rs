@@ -38,6 +38,8 @@ pub struct LoraAdapter {
     pub dropout: f64,
     /// Training mode: the seeded generator of dropout masks (`None`: eval mode, no dropout).
     pub train_rng: Option<Arc<Mutex<ChaCha8Rng>>>,
+    /// Gradient-sketch mode (see [`set_sketch_mode`]): only `B` is differentiated.
+    pub sketch_mode: bool,
 }
 
 impl LoraAdapter {
@@ -53,6 +55,7 @@ impl LoraAdapter {
             scale: config.alpha / config.rank as f64,
             dropout: config.dropout,
             train_rng: None,
+            sketch_mode: false,
         })
     }
 
@@ -69,6 +72,12 @@ impl LoraAdapter {
             }
             _ => x.clone(),
         };
+        if self.sketch_mode {
+            // With B = 0 the adapter passes no gradient back to x and A gets none: cut both so
+            // the backward pass computes only ∂L/∂B (the same value, without the wasted work).
+            let xa = super::frozen::project(&x.detach(), &self.a.as_tensor().detach())?;
+            return xa.broadcast_matmul(&self.b.as_tensor().t()?)? * self.scale;
+        }
         x.broadcast_matmul(&self.a.as_tensor().t()?)?.broadcast_matmul(&self.b.as_tensor().t()?)? * self.scale
     }
 }
@@ -145,4 +154,19 @@ pub fn set_training(model: &mut dyn super::CausalLm, seed: Option<u64>) {
             adapter.train_rng = seed.map(|s| Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(s.wrapping_add(k as u64)))));
         }
     }
+}
+
+/// Gradient-sketch mode for CoS-Low (PAPER.md §4 step 3): while every B is zero, the adapters
+/// give x and A no gradient, so the backward pass can skip both and compute ∂L/∂B alone — same
+/// values, less work. Refused if some B is not zero (then the shortcut would be wrong).
+pub fn set_sketch_mode(model: &mut dyn super::CausalLm, on: bool) -> Result<()> {
+    for (name, linear) in model.projections_mut() {
+        if let Some(adapter) = &mut linear.lora {
+            if on && adapter.b.as_tensor().abs()?.max_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()? != 0.0 {
+                candle_core::bail!("sketch mode needs fresh adapters (B = 0), but `{name}` has a trained B");
+            }
+            adapter.sketch_mode = on;
+        }
+    }
+    Ok(())
 }

@@ -7,7 +7,18 @@ use candle_core::{DType, Device, Result, Tensor, Var};
 use statrs::statistics::Median as _;
 
 use super::causal_lm::CausalLm;
+use super::lora::LoraConfig;
 use super::train::{Example, answer_loss};
+
+/// Make `model` ready for CoS-Low sketches: attach fresh LoRA adapters (A seeded with `seed`,
+/// B = 0) in eval mode and switch on [`super::lora::set_sketch_mode`]. Returns the variables for
+/// [`lora_b_gradient`].
+pub fn prepare(model: &mut dyn CausalLm, lora: &LoraConfig, seed: u64) -> anyhow::Result<Vec<(String, Var)>> {
+    let vars = super::lora::attach(model, lora, seed)?;
+    super::lora::set_training(model, None);
+    super::lora::set_sketch_mode(model, true)?;
+    Ok(vars)
+}
 
 /// One example's gradient, flattened over every kept tensor (those with ≥ 2 dimensions, in the
 /// order of `vars`), in f32.
