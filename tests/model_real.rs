@@ -96,3 +96,18 @@ fn cli_generate_score_and_model_info() {
     let (ok, _, err) = dataeff(&["generate", "--model", "no-such-model", "--prompt", "x"]);
     assert!(!ok && err.contains("no-such-model") && err.contains("smollm2-135m-instruct"), "{err}");
 }
+
+/// bf16 keeps norms and softmax in f32 (as transformers does): its scores stay close to f32's.
+/// Before that, Gemma's bf16 log-probability of " Berlin" here was off by 1.1 nats.
+#[test]
+fn bf16_scores_stay_close_to_f32() {
+    for (name, f32_model) in [("gemma-3-270m", gemma()), ("smollm2-135m-instruct", smollm2())] {
+        let half = ModelFiles::open(name, DType::BF16, &Device::Cpu).unwrap();
+        let half_model = half.build().unwrap();
+        let prompt = half.tokenizer.encode_prompt("The capital of Germany is").unwrap();
+        let answer = half.tokenizer.encode(" Berlin").unwrap();
+        let score = |m: &dyn CausalLm| continuation_log_probs(m, &prompt, &answer).unwrap().iter().sum::<f64>();
+        let (full, reduced) = (score(f32_model.model.as_ref()), score(half_model.as_ref()));
+        assert!((full - reduced).abs() < 0.15, "{name}: f32 {full:.3} vs bf16 {reduced:.3}");
+    }
+}

@@ -63,7 +63,12 @@ pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64, mask: Option<&Tens
         Some(mask) => scores.broadcast_add(mask)?,
         None => scores,
     };
-    softmax(&scores, D::Minus1)?.matmul(v)
+    // Half-precision scores are normalised in f32 (as transformers does), then cast back.
+    let weights = match scores.dtype() {
+        DType::BF16 | DType::F16 => softmax(&scores.to_dtype(DType::F32)?, D::Minus1)?.to_dtype(scores.dtype())?,
+        _ => softmax(&scores, D::Minus1)?,
+    };
+    weights.matmul(v)
 }
 
 /// Keys and values of the positions seen so far, per layer, each (B, kv_heads, S, hd) after rope.

@@ -47,11 +47,15 @@ pub fn weight_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
     out
 }
 
-/// Gemma's RMSNorm over the last axis: `x / √(mean(x²) + eps) · (1 + w)`, in the dtype of `x`.
+/// Gemma's RMSNorm over the last axis: `x / √(mean(x²) + eps) · (1 + w)`.
 /// Adding the 1 here (not once at load time) keeps `w` itself the trainable leaf.
+/// Half-precision inputs are normalised in f32 and cast back, as transformers does.
 fn norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
+    let dtype = x.dtype();
+    let compute = if matches!(dtype, DType::BF16 | DType::F16) { DType::F32 } else { dtype };
+    let (x, w) = (x.to_dtype(compute)?, w.to_dtype(compute)?);
     let mean_sq = x.sqr()?.mean_keepdim(D::Minus1)?;
-    x.broadcast_div(&(mean_sq + eps)?.sqrt()?)?.broadcast_mul(&(w + 1.0)?)
+    x.broadcast_div(&(mean_sq + eps)?.sqrt()?)?.broadcast_mul(&(w + 1.0)?)?.to_dtype(dtype)
 }
 
 struct Attention {
