@@ -4,50 +4,19 @@
 //! every weight and on LoRA A and B, the KV cache reproduces a full pass, the window hides exactly
 //! the positions it should, and the LoRA-B gradient is the weight gradient projected by A.
 
-use candle_core::{DType, Device, IndexOp, Tensor, Var};
-use candle_nn::loss::cross_entropy;
-use dataeff::model::gemma3::{Gemma3, weight_shapes};
-use dataeff::model::lora::{LoraConfig, attach};
-use dataeff::model::{Architecture, CausalLm, KvCache, ModelConfig, Weights};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+mod common;
 
-/// Random weights as variables: norm weights (HF convention, applied as 1 + w) in ±0.2, matrices
-/// uniform in ±0.5.
-fn random_model(cfg: &ModelConfig, seed: u64) -> (Weights, Vec<(String, Var)>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut weights = Weights::default();
-    let mut vars = Vec::new();
-    for (name, shape) in weight_shapes(cfg) {
-        let n: usize = shape.iter().product();
-        let bound = if name.ends_with("norm.weight") { 0.2 } else { 0.5 };
-        let values: Vec<f64> = (0..n).map(|_| rng.random_range(-bound..bound)).collect();
-        let var = Var::from_tensor(&Tensor::from_vec(values, shape, &Device::Cpu).unwrap()).unwrap();
-        weights.tensors.insert(name.clone(), var.as_tensor().clone());
-        vars.push((name, var));
-    }
-    (weights, vars)
-}
+use candle_core::{DType, Device, IndexOp, Tensor};
+use common::{check_finite_differences, check_lora_b_is_projected_gradient, max_abs_diff, random_model, randomise_lora_b};
+use dataeff::model::gemma3::Gemma3;
+use dataeff::model::lora::{LoraConfig, attach};
+use dataeff::model::{Architecture, CausalLm, KvCache, ModelConfig};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// Two sequences of 9 tokens, three times the tiny window.
 fn ids() -> Tensor {
     Tensor::new(&[[3u32, 17, 5, 30, 2, 11, 8, 26, 14], [1, 4, 4, 22, 36, 0, 9, 9, 33]], &Device::Cpu).unwrap()
-}
-
-/// Mean next-token cross-entropy over every position of every sequence.
-fn loss(model: &Gemma3, ids: &Tensor) -> Tensor {
-    let (b, t) = ids.dims2().unwrap();
-    let h = model.hidden_states(&ids.narrow(1, 0, t - 1).unwrap()).unwrap();
-    let logits = model.logits(&h).unwrap().reshape((b * (t - 1), model.config().vocab_size)).unwrap();
-    cross_entropy(&logits, &ids.narrow(1, 1, t - 1).unwrap().flatten_all().unwrap()).unwrap()
-}
-
-fn scalar(t: &Tensor) -> f64 {
-    t.to_dtype(DType::F64).unwrap().to_scalar::<f64>().unwrap()
-}
-
-fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
-    scalar(&(a - b).unwrap().abs().unwrap().max_all().unwrap())
 }
 
 #[test]
@@ -64,43 +33,13 @@ fn backward_matches_finite_differences_on_every_weight() {
     let mut model = Gemma3::new(&cfg, &weights).unwrap();
     let lora = LoraConfig { rank: 4, alpha: 8.0, dropout: 0.0, ..LoraConfig::default() };
     let lora_vars = attach(&mut model, &lora, 7).unwrap();
-    // Give B non-zero values so that A receives a gradient too.
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    for (name, var) in &lora_vars {
-        if name.ends_with("lora_B") {
-            let v: Vec<f64> = (0..var.elem_count()).map(|_| rng.random_range(-0.3..0.3)).collect();
-            var.set(&Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap()).unwrap();
-        }
-    }
-    let ids = ids();
-    let grads = loss(&model, &ids).backward().unwrap();
-    let mut checked = 0;
-    let mut worst = (0.0f64, String::new());
-    for (name, var) in base_vars.iter().chain(&lora_vars) {
-        let grad = grads.get(var).unwrap_or_else(|| panic!("{name} got no gradient")).flatten_all().unwrap().to_vec1::<f64>().unwrap();
-        let original = var.flatten_all().unwrap().to_vec1::<f64>().unwrap();
-        for _ in 0..3 {
-            let i = rng.random_range(0..var.elem_count());
-            let eps = 1e-5;
-            let shifted = |delta: f64| {
-                let mut v = original.clone();
-                v[i] += delta;
-                var.set(&Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap()).unwrap();
-                scalar(&loss(&model, &ids))
-            };
-            let fd = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
-            var.set(&Tensor::from_vec(original.clone(), var.shape(), &Device::Cpu).unwrap()).unwrap();
-            let rel = (fd - grad[i]).abs() / fd.abs().max(grad[i].abs()).max(1e-6);
-            if rel > worst.0 {
-                worst = (rel, format!("{name}[{i}]"));
-            }
-            assert!(rel <= 1e-3, "{name}[{i}]: backward {} vs finite difference {fd} (rel {rel:.2e})", grad[i]);
-            checked += 1;
-        }
-    }
+    randomise_lora_b(&lora_vars, &mut rng);
+    let vars: Vec<_> = base_vars.iter().chain(&lora_vars).cloned().collect();
+    let (checked, worst, at) = check_finite_differences(&model, &ids(), &vars, &mut rng);
     // candle's gelu backward uses 6-digit constants (0.797885, …), so gradients carry a relative
     // error of ~1e-6 (exact ops elsewhere give ~1e-8); small entries show it most.
-    eprintln!("checked {checked} entries, worst relative error {:.2e} at {}", worst.0, worst.1);
+    eprintln!("checked {checked} entries, worst relative error {worst:.2e} at {at}");
     // 13 weights per layer + embedding + final norm; 7 adapters per layer with A and B.
     assert_eq!(base_vars.len(), 13 * cfg.num_layers + 2);
     assert_eq!(lora_vars.len(), 2 * 7 * cfg.num_layers);
@@ -187,22 +126,7 @@ fn lora_b_gradient_is_the_weight_gradient_projected_by_a() {
     let mut model = Gemma3::new(&cfg, &weights).unwrap();
     let lora = LoraConfig { rank: 3, alpha: 6.0, dropout: 0.0, ..LoraConfig::default() };
     let lora_vars = attach(&mut model, &lora, 11).unwrap();
-    let grads = loss(&model, &ids()).backward().unwrap();
-    let scale = lora.alpha / lora.rank as f64;
-    let mut compared = 0;
-    for (name, b) in lora_vars.iter().filter(|(n, _)| n.ends_with("lora_B")) {
-        let base = name.trim_end_matches(".lora_B").to_string() + ".weight";
-        let a = &lora_vars.iter().find(|(n, _)| *n == name.replace("lora_B", "lora_A")).unwrap().1;
-        let w = &base_vars.iter().find(|(n, _)| *n == base).unwrap().1;
-        let projected = (grads.get(w).unwrap().matmul(&a.as_tensor().t().unwrap()).unwrap() * scale).unwrap();
-        let diff = max_abs_diff(grads.get(b).unwrap(), &projected);
-        let size = scalar(&projected.abs().unwrap().max_all().unwrap());
-        assert!(size > 0.0 && diff <= 1e-12 * size.max(1.0), "{name}: max |Δ| {diff} (max |grad| {size})");
-        // With B = 0 the adapter has no effect yet, so A gets no gradient.
-        let grad_a = grads.get(a).map(|g| scalar(&g.abs().unwrap().max_all().unwrap())).unwrap_or(0.0);
-        assert_eq!(grad_a, 0.0, "{name}");
-        compared += 1;
-    }
+    let compared = check_lora_b_is_projected_gradient(&model, &ids(), &base_vars, &lora_vars, &lora);
     assert_eq!(compared, 7 * cfg.num_layers);
 }
 

@@ -1,0 +1,118 @@
+//! What the gradient tests of both architectures share: random tiny models whose weights are
+//! variables, the next-token loss, and the two checks every architecture must pass (backward
+//! against central finite differences; LoRA-B gradient = weight gradient projected by A).
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::loss::cross_entropy;
+use dataeff::model::lora::LoraConfig;
+use dataeff::model::{Architecture, CausalLm, ModelConfig, Weights};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Random f64 weights as variables: matrices uniform in ±0.5, norm weights within ±0.2 of their
+/// neutral value (1 for Llama's `x·w`, 0 for Gemma's `x·(1 + w)`).
+pub fn random_model(cfg: &ModelConfig, seed: u64) -> (Weights, Vec<(String, Var)>) {
+    let neutral_norm = match cfg.architecture {
+        Architecture::Llama => 1.0,
+        Architecture::Gemma3 => 0.0,
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut weights = Weights::default();
+    let mut vars = Vec::new();
+    for (name, shape) in dataeff::model::weight_shapes(cfg) {
+        let n: usize = shape.iter().product();
+        let (center, bound) = if name.ends_with("norm.weight") { (neutral_norm, 0.2) } else { (0.0, 0.5) };
+        let values: Vec<f64> = (0..n).map(|_| center + rng.random_range(-bound..bound)).collect();
+        let var = Var::from_tensor(&Tensor::from_vec(values, shape, &Device::Cpu).unwrap()).unwrap();
+        weights.tensors.insert(name.clone(), var.as_tensor().clone());
+        vars.push((name, var));
+    }
+    (weights, vars)
+}
+
+/// Mean next-token cross-entropy over every position of every sequence of `ids` (B, T).
+pub fn loss(model: &dyn CausalLm, ids: &Tensor) -> Tensor {
+    let (b, t) = ids.dims2().unwrap();
+    let h = model.hidden_states(&ids.narrow(1, 0, t - 1).unwrap()).unwrap();
+    let logits = model.logits(&h).unwrap().reshape((b * (t - 1), model.config().vocab_size)).unwrap();
+    cross_entropy(&logits, &ids.narrow(1, 1, t - 1).unwrap().flatten_all().unwrap()).unwrap()
+}
+
+pub fn scalar(t: &Tensor) -> f64 {
+    t.to_dtype(DType::F64).unwrap().to_scalar::<f64>().unwrap()
+}
+
+pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
+    scalar(&(a - b).unwrap().abs().unwrap().max_all().unwrap())
+}
+
+/// Give every LoRA B values in ±0.3 so that A receives a gradient too.
+pub fn randomise_lora_b(lora_vars: &[(String, Var)], rng: &mut ChaCha8Rng) {
+    for (name, var) in lora_vars {
+        if name.ends_with("lora_B") {
+            let v: Vec<f64> = (0..var.elem_count()).map(|_| rng.random_range(-0.3..0.3)).collect();
+            var.set(&Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap()).unwrap();
+        }
+    }
+}
+
+/// Backward against central finite differences on 3 random entries of every variable:
+/// asserts a relative error ≤ 1e-3 for each and returns (entries checked, worst error, where).
+pub fn check_finite_differences(model: &dyn CausalLm, ids: &Tensor, vars: &[(String, Var)], rng: &mut ChaCha8Rng) -> (usize, f64, String) {
+    let grads = loss(model, ids).backward().unwrap();
+    let mut checked = 0;
+    let mut worst = (0.0f64, String::new());
+    for (name, var) in vars {
+        let grad = grads.get(var).unwrap_or_else(|| panic!("{name} got no gradient")).flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        let original = var.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        for _ in 0..3 {
+            let i = rng.random_range(0..var.elem_count());
+            let eps = 1e-5;
+            let shifted = |delta: f64| {
+                let mut v = original.clone();
+                v[i] += delta;
+                var.set(&Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap()).unwrap();
+                scalar(&loss(model, ids))
+            };
+            let fd = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
+            var.set(&Tensor::from_vec(original.clone(), var.shape(), &Device::Cpu).unwrap()).unwrap();
+            let rel = (fd - grad[i]).abs() / fd.abs().max(grad[i].abs()).max(1e-6);
+            if rel > worst.0 {
+                worst = (rel, format!("{name}[{i}]"));
+            }
+            assert!(rel <= 1e-3, "{name}[{i}]: backward {} vs finite difference {fd} (rel {rel:.2e})", grad[i]);
+            checked += 1;
+        }
+    }
+    (checked, worst.0, worst.1)
+}
+
+/// With B = 0, every adapter's B gradient equals (α/r)·∂L/∂W·Aᵀ (to 1e-12 relative) and A gets
+/// none. Returns how many adapters were compared.
+pub fn check_lora_b_is_projected_gradient(
+    model: &dyn CausalLm,
+    ids: &Tensor,
+    base_vars: &[(String, Var)],
+    lora_vars: &[(String, Var)],
+    lora: &LoraConfig,
+) -> usize {
+    let grads = loss(model, ids).backward().unwrap();
+    let scale = lora.alpha / lora.rank as f64;
+    let mut compared = 0;
+    for (name, b) in lora_vars.iter().filter(|(n, _)| n.ends_with("lora_B")) {
+        let base = name.trim_end_matches(".lora_B").to_string() + ".weight";
+        let a = &lora_vars.iter().find(|(n, _)| *n == name.replace("lora_B", "lora_A")).unwrap().1;
+        let w = &base_vars.iter().find(|(n, _)| *n == base).unwrap().1;
+        let projected = (grads.get(w).unwrap().matmul(&a.as_tensor().t().unwrap()).unwrap() * scale).unwrap();
+        let diff = max_abs_diff(grads.get(b).unwrap(), &projected);
+        let size = scalar(&projected.abs().unwrap().max_all().unwrap());
+        assert!(size > 0.0 && diff <= 1e-12 * size.max(1.0), "{name}: max |Δ| {diff} (max |grad| {size})");
+        // With B = 0 the adapter has no effect yet, so A gets no gradient.
+        let grad_a = grads.get(a).map(|g| scalar(&g.abs().unwrap().max_all().unwrap())).unwrap_or(0.0);
+        assert_eq!(grad_a, 0.0, "{name}");
+        compared += 1;
+    }
+    compared
+}
