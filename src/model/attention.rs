@@ -71,6 +71,34 @@ pub fn attend(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64, mask: Option<&Tens
     weights.matmul(v)
 }
 
+/// (B, T, n·hd) → (B, n, T, hd): one projection's output split into heads.
+pub fn split_heads(y: &Tensor, heads: usize, head_dim: usize) -> Result<Tensor> {
+    let (b, t, _) = y.dims3()?;
+    y.reshape((b, t, heads, head_dim))?.transpose(1, 2)?.contiguous()
+}
+
+/// The part of a decoder layer's attention both architectures share, after q and k got their
+/// rope: store layer `layer`'s new keys and values in `cache` (if any), share each KV head with
+/// its query heads, attend, and merge the heads back to (B, T, heads·hd) for the output projection.
+pub fn attend_with_cache(
+    layer: usize,
+    q: &Tensor,
+    k: Tensor,
+    v: Tensor,
+    cache: Option<&mut KvCache>,
+    scale: f64,
+    mask: Option<&Tensor>,
+) -> Result<Tensor> {
+    let (b, heads, t, hd) = q.dims4()?;
+    let (k, v) = match cache {
+        Some(cache) => cache.append(layer, k, v)?,
+        None => (k, v),
+    };
+    let n_rep = heads / k.dim(1)?;
+    let out = attend(q, &repeat_kv(&k, n_rep)?, &repeat_kv(&v, n_rep)?, scale, mask)?;
+    out.transpose(1, 2)?.reshape((b, t, heads * hd))
+}
+
 /// Keys and values of the positions seen so far, per layer, each (B, kv_heads, S, hd) after rope.
 #[derive(Clone, Debug, Default)]
 pub struct KvCache {

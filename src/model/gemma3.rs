@@ -15,7 +15,7 @@
 use anyhow::bail;
 use candle_core::{D, DType, Device, Result, Tensor};
 
-use super::attention::{KvCache, Rope, attend, causal_mask, repeat_kv};
+use super::attention::{KvCache, Rope, attend_with_cache, causal_mask, split_heads};
 use super::causal_lm::CausalLm;
 use super::config::ModelConfig;
 use super::lora::{Linear, named_projections};
@@ -146,21 +146,14 @@ impl Gemma3 {
     fn attention(&self, l: usize, x: &Tensor, start: usize, mask: Option<&Tensor>, cache: Option<&mut KvCache>) -> Result<Tensor> {
         let layer = &self.layers[l];
         let attn = &layer.attn;
-        let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd, eps) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim, self.cfg.rms_norm_eps);
         let rope = if layer.window.is_some() { &self.rope_local } else { &self.rope_global };
-        let heads = |y: Tensor, n: usize| y.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous();
-        let q = rope.apply(&norm(&heads(attn.q.forward(x)?, nh)?, &attn.q_norm, eps)?, start)?;
-        let k = rope.apply(&norm(&heads(attn.k.forward(x)?, nkv)?, &attn.k_norm, eps)?, start)?;
-        let v = heads(attn.v.forward(x)?, nkv)?;
+        let q = rope.apply(&norm(&split_heads(&attn.q.forward(x)?, nh, hd)?, &attn.q_norm, eps)?, start)?;
+        let k = rope.apply(&norm(&split_heads(&attn.k.forward(x)?, nkv, hd)?, &attn.k_norm, eps)?, start)?;
+        let v = split_heads(&attn.v.forward(x)?, nkv, hd)?;
         // The cache keeps every position, also for local layers: their mask hides the old ones.
-        let (k, v) = match cache {
-            Some(cache) => cache.append(l, k, v)?,
-            None => (k, v),
-        };
         let scale = 1.0 / self.cfg.query_pre_attn_scalar.sqrt();
-        let out = attend(&q, &repeat_kv(&k, nh / nkv)?, &repeat_kv(&v, nh / nkv)?, scale, mask)?;
-        attn.o.forward(&out.transpose(1, 2)?.reshape((b, t, nh * hd))?)
+        attn.o.forward(&attend_with_cache(l, &q, k, v, cache, scale, mask)?)
     }
 
     fn mlp(&self, mlp: &Mlp, x: &Tensor) -> Result<Tensor> {

@@ -8,7 +8,7 @@
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::ops::rms_norm_slow;
 
-use super::attention::{KvCache, Rope, attend, causal_mask, repeat_kv};
+use super::attention::{KvCache, Rope, attend_with_cache, causal_mask, split_heads};
 use super::causal_lm::CausalLm;
 use super::config::ModelConfig;
 use super::lora::{Linear, named_projections};
@@ -94,18 +94,11 @@ impl Llama {
 
     fn attention(&self, l: usize, x: &Tensor, start: usize, mask: Option<&Tensor>, cache: Option<&mut KvCache>) -> Result<Tensor> {
         let layer = &self.layers[l].attn;
-        let (b, t, _) = x.dims3()?;
         let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
-        let heads = |y: Tensor, n: usize| y.reshape((b, t, n, hd))?.transpose(1, 2)?.contiguous();
-        let q = self.rope.apply(&heads(layer.q.forward(x)?, nh)?, start)?;
-        let k = self.rope.apply(&heads(layer.k.forward(x)?, nkv)?, start)?;
-        let v = heads(layer.v.forward(x)?, nkv)?;
-        let (k, v) = match cache {
-            Some(cache) => cache.append(l, k, v)?,
-            None => (k, v),
-        };
-        let out = attend(&q, &repeat_kv(&k, nh / nkv)?, &repeat_kv(&v, nh / nkv)?, 1.0 / (hd as f64).sqrt(), mask)?;
-        layer.o.forward(&out.transpose(1, 2)?.reshape((b, t, nh * hd))?)
+        let q = self.rope.apply(&split_heads(&layer.q.forward(x)?, nh, hd)?, start)?;
+        let k = self.rope.apply(&split_heads(&layer.k.forward(x)?, nkv, hd)?, start)?;
+        let v = split_heads(&layer.v.forward(x)?, nkv, hd)?;
+        layer.o.forward(&attend_with_cache(l, &q, k, v, cache, 1.0 / (hd as f64).sqrt(), mask)?)
     }
 
     fn mlp(&self, layer: &Mlp, x: &Tensor) -> Result<Tensor> {
