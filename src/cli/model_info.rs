@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use candle_core::quantized::gguf_file;
 use serde_json::json;
 
+use dataeff::model::gguf::GgufFile;
 use dataeff::model::load::parameter_count;
 use dataeff::tasks::fetch::sha256_file;
 
@@ -26,9 +26,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // How the weights are stored in the file (GGUF quantisation types, with tensor counts).
     let mut stored: BTreeMap<String, usize> = BTreeMap::new();
     if files.path.is_file() {
-        let mut reader = std::fs::File::open(&files.path)?;
-        let content = gguf_file::Content::read(&mut reader).map_err(|e| anyhow::anyhow!("{}: {e}", files.path.display()))?;
-        for info in content.tensor_infos.values() {
+        for info in GgufFile::open(&files.path)?.content().tensor_infos.values() {
             *stored.entry(format!("{:?}", info.ggml_dtype)).or_default() += 1;
         }
     }

@@ -2,11 +2,10 @@
 //! per format under `prompts/chat/` (its README describes the file format), compiled into the
 //! binary so that nothing is read at run time.
 
-use std::fs::File;
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow, bail};
-use candle_core::quantized::gguf_file;
+use super::gguf::GgufFile;
 
 /// Every chat format file, by name.
 pub const FORMATS: [(&str, &str); 3] = [
@@ -49,16 +48,15 @@ impl ChatTemplate {
 
     /// The format for a GGUF model, from its `tokenizer.chat_template` and `general.architecture`.
     pub fn for_gguf(path: &Path) -> anyhow::Result<Self> {
-        let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let content =
-            gguf_file::Content::read(&mut file).with_context(|| format!("reading GGUF {}", path.display()))?;
-        let text = |key: &str| -> anyhow::Result<Option<&String>> {
-            let value = content.metadata.get(key).map(|v| v.to_string()).transpose();
-            value.map_err(|e| anyhow!("{}: {key}: expected a string: {e}", path.display()))
-        };
-        let architecture = text("general.architecture")?.map_or("", |s| s.as_str());
-        let template = text("tokenizer.chat_template")?.map(|s| s.as_str());
-        Self::select(template, architecture).with_context(|| format!("choosing the chat format of {}", path.display()))
+        Self::for_gguf_file(&GgufFile::open(path)?)
+    }
+
+    /// The same from a GGUF file whose header is already read (as [`super::load`] has it).
+    pub fn for_gguf_file(file: &GgufFile) -> anyhow::Result<Self> {
+        let meta = file.metadata();
+        let architecture = meta.opt_string("general.architecture")?.unwrap_or("");
+        let template = meta.opt_string("tokenizer.chat_template")?;
+        Self::select(template, architecture).with_context(|| format!("choosing the chat format of {}", file.path().display()))
     }
 
     /// The format whose `detect` strings all occur in `chat_template`; without a template, the

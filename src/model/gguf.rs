@@ -340,4 +340,27 @@ impl<'a> Metadata<'a> {
     pub fn opt_string(&self, key: &str) -> anyhow::Result<Option<&'a str>> {
         self.get(key).map(|_| self.string(key)).transpose()
     }
+
+    pub fn opt_bool(&self, key: &str) -> anyhow::Result<Option<bool>> {
+        self.get(key)
+            .map(|value| match value {
+                Value::Bool(b) => Ok(*b),
+                other => Err(self.mistyped(key, other, "a bool")),
+            })
+            .transpose()
+    }
+
+    /// An array whose every element `convert` accepts (`of` names what it expects, for errors),
+    /// e.g. the `tokenizer.ggml.*` token lists.
+    pub fn opt_array<T>(&self, key: &str, of: &str, convert: impl Fn(&Value) -> candle_core::Result<T>) -> anyhow::Result<Option<Vec<T>>> {
+        let Some(value) = self.get(key) else { return Ok(None) };
+        let Value::Array(values) = value else { return Err(self.mistyped(key, value, &format!("an array of {of}"))) };
+        let converted = values.iter().map(convert).collect::<candle_core::Result<Vec<T>>>();
+        converted.map(Some).map_err(|e| anyhow::anyhow!("{}: metadata key `{key}`: expected an array of {of}: {e}", self.path.display()))
+    }
+
+    /// The file the metadata came from (for messages).
+    pub fn path(&self) -> &'a Path {
+        self.path
+    }
 }

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use candle_core::{DType, Device};
 
 use super::chat::ChatTemplate;
+use super::gguf::GgufFile;
 use super::tokenizer::ModelTokenizer;
 use super::{Architecture, CausalLm, ModelConfig, Weights, gemma3, gguf, hf_dir, llama, resolve};
 
@@ -29,10 +30,19 @@ impl ModelFiles {
     pub fn open(spec: &str, dtype: DType, device: &Device) -> anyhow::Result<Self> {
         let resolved = resolve::resolve(spec)?;
         let path = resolved.source.path().to_path_buf();
-        let (config, weights) = load_weights(&path, dtype, device)?;
-        let (tokenizer, chat) = match &resolved.source {
-            resolve::ModelSource::HfDir(dir) => (ModelTokenizer::from_hf_dir(dir)?, hf_chat_template(dir, config.architecture)?),
-            resolve::ModelSource::Gguf(file) => (ModelTokenizer::from_gguf(file)?, ChatTemplate::for_gguf(file)?),
+        let (config, weights, tokenizer, chat) = match &resolved.source {
+            resolve::ModelSource::HfDir(dir) => {
+                let (config, weights) = hf_dir::load(dir, dtype, device)?;
+                let chat = hf_chat_template(dir, config.architecture)?;
+                (config, weights, ModelTokenizer::from_hf_dir(dir)?, chat)
+            }
+            // One header read for everything (Gemma's 262k-token vocabulary takes ~1 s to read).
+            resolve::ModelSource::Gguf(file) => {
+                let mut file = GgufFile::open(file)?;
+                let config = file.config()?;
+                let weights = file.weights(&config, dtype, device)?;
+                (config, weights, ModelTokenizer::from_gguf_file(&file)?, ChatTemplate::for_gguf_file(&file)?)
+            }
         };
         Ok(ModelFiles { spec: spec.to_string(), path, config, weights, tokenizer, chat })
     }

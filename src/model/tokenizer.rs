@@ -14,12 +14,10 @@
 //! the text. tests/fixtures/tokenizer/README.md says how this was checked against transformers and
 //! the sentencepiece library, and where transformers' GGUF loader gets it wrong.
 
-use std::collections::HashMap;
-use std::fs::File;
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow, bail};
-use candle_core::quantized::gguf_file;
+use super::gguf::{GgufFile, Metadata};
 use tokenizers::decoders::DecoderWrapper;
 use tokenizers::decoders::byte_fallback::ByteFallback;
 use tokenizers::decoders::fuse::Fuse;
@@ -67,7 +65,13 @@ impl std::fmt::Debug for ModelTokenizer {
 impl ModelTokenizer {
     /// The tokenizer described by a GGUF file's `tokenizer.ggml.*` metadata.
     pub fn from_gguf(path: &Path) -> anyhow::Result<Self> {
-        let vocab = GgufVocab::read(path)?;
+        Self::from_gguf_file(&GgufFile::open(path)?)
+    }
+
+    /// The same from a GGUF file whose header is already read (as [`super::load`] has it).
+    pub fn from_gguf_file(file: &GgufFile) -> anyhow::Result<Self> {
+        let path = file.path();
+        let vocab = GgufVocab::read(file.metadata())?;
         let inner = match vocab.model.as_str() {
             "gpt2" => vocab.byte_level_bpe(),
             "llama" => vocab.sentencepiece_bpe(),
@@ -233,13 +237,18 @@ struct GgufVocab {
 }
 
 impl GgufVocab {
-    fn read(path: &Path) -> anyhow::Result<Self> {
-        let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        let content =
-            gguf_file::Content::read(&mut file).with_context(|| format!("reading GGUF {}", path.display()))?;
-        let meta = Metadata { path, map: &content.metadata };
+    fn read(meta: Metadata) -> anyhow::Result<Self> {
+        let path = meta.path();
+        // A token id must lie inside the vocabulary.
+        let token_id = |key: &str, vocab_size: usize| -> anyhow::Result<Option<u32>> {
+            let Some(id) = meta.opt_usize(key)? else { return Ok(None) };
+            if id >= vocab_size {
+                bail!("{}: {key} = {id} is outside the vocabulary of {vocab_size} tokens", path.display());
+            }
+            Ok(Some(id as u32))
+        };
         let tokens =
-            meta.array("tokenizer.ggml.tokens", "strings", |v| v.to_string().cloned())?.with_context(|| {
+            meta.opt_array("tokenizer.ggml.tokens", "strings", |v| v.to_string().cloned())?.with_context(|| {
                 format!("{}: tokenizer.ggml.tokens is missing: the file has no vocabulary", path.display())
             })?;
         let per_token = |key: &str, len: Option<usize>| match len {
@@ -248,22 +257,23 @@ impl GgufVocab {
             }
             _ => Ok(()),
         };
-        let types = meta.array("tokenizer.ggml.token_type", "i32 values", |v| v.to_i32())?;
+        let types = meta.opt_array("tokenizer.ggml.token_type", "i32 values", |v| v.to_i32())?;
         per_token("tokenizer.ggml.token_type", types.as_ref().map(Vec::len))?;
-        let scores = meta.array("tokenizer.ggml.scores", "f32 values", |v| v.to_f32())?;
+        let scores = meta.opt_array("tokenizer.ggml.scores", "f32 values", |v| v.to_f32())?;
         per_token("tokenizer.ggml.scores", scores.as_ref().map(Vec::len))?;
         let vocab = Self {
             model: meta
-                .string("tokenizer.ggml.model")?
+                .opt_string("tokenizer.ggml.model")?
+                .map(str::to_string)
                 .with_context(|| format!("{}: tokenizer.ggml.model is missing", path.display()))?,
-            pre: meta.string("tokenizer.ggml.pre")?,
-            merges: meta.array("tokenizer.ggml.merges", "strings", |v| v.to_string().cloned())?,
-            bos: meta.token_id("tokenizer.ggml.bos_token_id", tokens.len())?,
-            eos: meta.token_id("tokenizer.ggml.eos_token_id", tokens.len())?,
-            unk: meta.token_id("tokenizer.ggml.unknown_token_id", tokens.len())?,
-            pad: meta.token_id("tokenizer.ggml.padding_token_id", tokens.len())?,
-            add_bos: meta.bool("tokenizer.ggml.add_bos_token")?,
-            add_space_prefix: meta.bool("tokenizer.ggml.add_space_prefix")?,
+            pre: meta.opt_string("tokenizer.ggml.pre")?.map(str::to_string),
+            merges: meta.opt_array("tokenizer.ggml.merges", "strings", |v| v.to_string().cloned())?,
+            bos: token_id("tokenizer.ggml.bos_token_id", tokens.len())?,
+            eos: token_id("tokenizer.ggml.eos_token_id", tokens.len())?,
+            unk: token_id("tokenizer.ggml.unknown_token_id", tokens.len())?,
+            pad: token_id("tokenizer.ggml.padding_token_id", tokens.len())?,
+            add_bos: meta.opt_bool("tokenizer.ggml.add_bos_token")?,
+            add_space_prefix: meta.opt_bool("tokenizer.ggml.add_space_prefix")?,
             types: types.unwrap_or_else(|| vec![token_type::NORMAL; tokens.len()]),
             tokens,
             scores,
@@ -395,49 +405,6 @@ impl GgufVocab {
             bail!("the special tokens added ids beyond the {} of tokenizer.ggml.tokens", pieces.len());
         }
         Ok(())
-    }
-}
-
-/// Typed access to GGUF metadata; errors name the file and the key.
-struct Metadata<'a> {
-    path: &'a Path,
-    map: &'a HashMap<String, gguf_file::Value>,
-}
-
-impl Metadata<'_> {
-    fn wrong(&self, key: &str, expected: &str, e: impl std::fmt::Display) -> anyhow::Error {
-        anyhow!("{}: {key}: expected {expected}: {e}", self.path.display())
-    }
-
-    fn string(&self, key: &str) -> anyhow::Result<Option<String>> {
-        self.map.get(key).map(|v| v.to_string().cloned().map_err(|e| self.wrong(key, "a string", e))).transpose()
-    }
-
-    fn bool(&self, key: &str) -> anyhow::Result<Option<bool>> {
-        self.map.get(key).map(|v| v.to_bool().map_err(|e| self.wrong(key, "a bool", e))).transpose()
-    }
-
-    /// An array whose every value `convert` accepts (`of` names what it expects, for errors).
-    fn array<T>(
-        &self,
-        key: &str,
-        of: &str,
-        convert: impl Fn(&gguf_file::Value) -> candle_core::Result<T>,
-    ) -> anyhow::Result<Option<Vec<T>>> {
-        let Some(value) = self.map.get(key) else { return Ok(None) };
-        let values = value.to_vec().map_err(|e| self.wrong(key, "an array", e))?;
-        let converted = values.iter().map(convert).collect::<Result<_, _>>();
-        converted.map(Some).map_err(|e| self.wrong(key, &format!("an array of {of}"), e))
-    }
-
-    /// A token id, which must lie inside the vocabulary.
-    fn token_id(&self, key: &str, vocab_size: usize) -> anyhow::Result<Option<u32>> {
-        let Some(value) = self.map.get(key) else { return Ok(None) };
-        let id = value.to_u32().map_err(|e| self.wrong(key, "a u32 token id", e))?;
-        if id as usize >= vocab_size {
-            bail!("{}: {key} = {id} is outside the vocabulary of {vocab_size} tokens", self.path.display());
-        }
-        Ok(Some(id))
     }
 }
 
