@@ -9,9 +9,18 @@ use super::lora::Linear;
 pub trait CausalLm: Send + Sync {
     fn config(&self) -> &ModelConfig;
 
-    /// Where the weights live and their dtype (the embedding's).
-    fn device(&self) -> &Device;
-    fn dtype(&self) -> DType;
+    /// The token-embedding matrix (V, H): every weight shares its device and dtype.
+    fn embedding(&self) -> &Tensor;
+
+    /// Where the weights live (the embedding's device).
+    fn device(&self) -> &Device {
+        self.embedding().device()
+    }
+
+    /// The weights' dtype (the embedding's).
+    fn dtype(&self) -> DType {
+        self.embedding().dtype()
+    }
 
     /// Final hidden states (after the last norm), shape (B, T, H), for token ids (B, T) that follow
     /// the `cache.len()` positions already in `cache`; their keys and values are appended to it.

@@ -13,7 +13,7 @@
 //! - scores are scaled by `1/√query_pre_attn_scalar`; the MLP is `down(gelu_tanh(gate(x)) ⊙ up(x))`.
 
 use anyhow::bail;
-use candle_core::{D, DType, Device, Result, Tensor};
+use candle_core::{D, DType, Result, Tensor};
 
 use super::attention::{KvCache, Rope, attend_with_cache, causal_mask, split_heads};
 use super::causal_lm::CausalLm;
@@ -97,13 +97,7 @@ impl Gemma3 {
     /// Build from HF-named weights in HF norm convention (any dtype; all must share one). Every
     /// weight must be present with the shape [`weight_shapes`] gives.
     pub fn new(cfg: &ModelConfig, w: &Weights) -> anyhow::Result<Self> {
-        let source = if w.source.is_empty() { String::new() } else { format!(" in {}", w.source) };
-        for (name, shape) in weight_shapes(cfg) {
-            let found = w.get(&name)?.dims();
-            if found != shape.as_slice() {
-                bail!("weight `{name}`{source} has shape {found:?}, expected {shape:?} for this Gemma 3 config");
-            }
-        }
+        w.check_shapes(&weight_shapes(cfg))?;
         if cfg.num_heads % cfg.num_kv_heads != 0 {
             bail!("Gemma 3 config: {} attention heads are not a multiple of {} KV heads", cfg.num_heads, cfg.num_kv_heads);
         }
@@ -167,12 +161,8 @@ impl CausalLm for Gemma3 {
         &self.cfg
     }
 
-    fn device(&self) -> &Device {
-        self.embed.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.embed.dtype()
+    fn embedding(&self) -> &Tensor {
+        &self.embed
     }
 
     fn forward(&self, ids: &Tensor, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
@@ -207,11 +197,11 @@ impl CausalLm for Gemma3 {
     }
 
     fn projections_mut(&mut self) -> Vec<(String, &mut Linear)> {
-        let mut out = Vec::new();
-        for (l, layer) in self.layers.iter_mut().enumerate() {
-            let (a, m) = (&mut layer.attn, &mut layer.mlp);
-            out.extend(named_projections(l, [&mut a.q, &mut a.k, &mut a.v, &mut a.o, &mut m.gate, &mut m.up, &mut m.down]));
-        }
-        out
+        let layers = self.layers.iter_mut().enumerate();
+        layers
+            .flat_map(|(l, Layer { attn: a, mlp: m, .. })| {
+                named_projections(l, [&mut a.q, &mut a.k, &mut a.v, &mut a.o, &mut m.gate, &mut m.up, &mut m.down])
+            })
+            .collect()
     }
 }

@@ -5,7 +5,7 @@
 //! Per layer: `x += o(attn(rope(q(n₁(x))), rope(k(n₁(x))), v(n₁(x))))`, then
 //! `x += down(silu(gate(n₂(x))) ⊙ up(n₂(x)))`; finally `logits = lm_head(norm(x))`.
 
-use candle_core::{DType, Device, Result, Tensor};
+use candle_core::{Result, Tensor};
 use candle_nn::ops::rms_norm_slow;
 
 use super::attention::{KvCache, Rope, attend_with_cache, causal_mask, split_heads};
@@ -111,12 +111,8 @@ impl CausalLm for Llama {
         &self.cfg
     }
 
-    fn device(&self) -> &Device {
-        self.embed.device()
-    }
-
-    fn dtype(&self) -> DType {
-        self.embed.dtype()
+    fn embedding(&self) -> &Tensor {
+        &self.embed
     }
 
     fn forward(&self, ids: &Tensor, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
@@ -139,11 +135,11 @@ impl CausalLm for Llama {
     }
 
     fn projections_mut(&mut self) -> Vec<(String, &mut Linear)> {
-        let mut out = Vec::new();
-        for (l, layer) in self.layers.iter_mut().enumerate() {
-            let (a, m) = (&mut layer.attn, &mut layer.mlp);
-            out.extend(named_projections(l, [&mut a.q, &mut a.k, &mut a.v, &mut a.o, &mut m.gate, &mut m.up, &mut m.down]));
-        }
-        out
+        let layers = self.layers.iter_mut().enumerate();
+        layers
+            .flat_map(|(l, Layer { attn: a, mlp: m, .. })| {
+                named_projections(l, [&mut a.q, &mut a.k, &mut a.v, &mut a.o, &mut m.gate, &mut m.up, &mut m.down])
+            })
+            .collect()
     }
 }

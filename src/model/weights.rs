@@ -32,7 +32,8 @@ impl Weights {
     pub fn check_shapes(&self, expected: &[(String, Vec<usize>)]) -> anyhow::Result<()> {
         for (name, shape) in expected {
             let t = self.get(name)?;
-            anyhow::ensure!(t.dims() == shape.as_slice(), "weight `{name}` in {} has shape {:?}, expected {shape:?}", self.source, t.dims());
+            let source = if self.source.is_empty() { String::new() } else { format!(" in {}", self.source) };
+            anyhow::ensure!(t.dims() == shape.as_slice(), "weight `{name}`{source} has shape {:?}, expected {shape:?}", t.dims());
         }
         Ok(())
     }
