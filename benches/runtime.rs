@@ -201,7 +201,7 @@ fn main() -> anyhow::Result<()> {
         .map(|(_, a)| a.clone())
         .collect();
     if names.is_empty() {
-        names = dataeff::model::resolve::KNOWN_MODELS
+        names = dataeff::provenance::KNOWN_MODELS
             .iter()
             .map(|m| m.name.to_string())
             .collect();

@@ -3,7 +3,11 @@
 //! The pure core (no I/O) is [`curve`], [`predict`], [`regression`], [`stats`],
 //! [`learning_curve`], [`evaluate`] and [`annotation`]; the I/O shell is
 //! [`published`] (the authors' result-file layout), [`tidy`] (our own CSV data files) and [`fsio`]
-//! (atomic writes). See ARCHITECTURE.md for the data flow.
+//! (atomic writes); [`provenance`] pins and locates the outside files (task data, models).
+//!
+//! With the `lm` feature (on by default) come the language-model runtime [`model`] and the task
+//! suite [`tasks`]; without it the crate builds without candle, for `cargo xtask reproduce` and
+//! the experiments. See ARCHITECTURE.md for the data flow and the boundaries.
 
 pub mod annotation;
 pub mod curve;
@@ -11,12 +15,15 @@ pub mod evaluate;
 pub mod family;
 pub mod fsio;
 pub mod learning_curve;
+#[cfg(feature = "lm")]
 pub mod model;
 pub mod predict;
+pub mod provenance;
 pub mod published;
 pub mod regression;
 pub mod results;
 pub mod stats;
+#[cfg(feature = "lm")]
 pub mod tasks;
 pub mod tidy;
 

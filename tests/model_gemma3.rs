@@ -4,6 +4,8 @@
 //! every weight and on LoRA A and B, the KV cache reproduces a full pass, the window hides exactly
 //! the positions it should, and the LoRA-B gradient is the weight gradient projected by A.
 
+#![cfg(feature = "lm")]
+
 mod common;
 
 use candle_core::{DType, Device, IndexOp, Tensor};

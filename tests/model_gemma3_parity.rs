@@ -13,6 +13,8 @@
 //!
 //! Needs the model file (`cargo xtask fetch-model gemma-3-270m`); about 10 s and 1.3 GB of memory.
 
+#![cfg(feature = "lm")]
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;

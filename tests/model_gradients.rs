@@ -2,6 +2,8 @@
 //! every kind of weight (embedding, norms, attention with rope and GQA, MLP, LM head, LoRA A and B),
 //! and the LoRA-B gradient equals the full weight gradient projected by A (PAPER.md §4 step 3).
 
+#![cfg(feature = "lm")]
+
 mod common;
 
 use candle_core::{Device, Tensor};

@@ -4,6 +4,8 @@
 //!
 //! The real files come from `cargo xtask fetch-model`; each is loaded once per test binary.
 
+#![cfg(feature = "lm")]
+
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::sync::OnceLock;

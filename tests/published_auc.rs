@@ -1,6 +1,8 @@
 //! The AUC of every published curve against the authors' own AUC file, through the library and
 //! through `dataeff auc` on a directory in the authors' layout, plus the CLI's bad-input errors.
 
+#![cfg(feature = "lm")]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

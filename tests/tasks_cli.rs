@@ -1,5 +1,7 @@
 //! `dataeff tasks list|show` end to end (needs `cargo xtask fetch-data` for the shipped tasks).
 
+#![cfg(feature = "lm")]
+
 use std::process::Command;
 
 fn dataeff(args: &[&str]) -> (bool, String, String) {

@@ -1,6 +1,8 @@
 //! The generators: deterministic per seed, every answer confirmed by an independent solver,
 //! balanced label classes, and enough distinct inputs to fill every split.
 
+#![cfg(feature = "lm")]
+
 use std::collections::HashSet;
 
 use dataeff::tasks::evaluators::solve;

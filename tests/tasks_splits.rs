@@ -1,5 +1,7 @@
 //! Splits: deterministic, deduplicated, disjoint, with the documented sizes.
 
+#![cfg(feature = "lm")]
+
 use std::collections::HashSet;
 
 use dataeff::tasks::split::{SplitConfig, class_balance, split};

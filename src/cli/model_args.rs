@@ -4,7 +4,7 @@ use candle_core::{DType, Device};
 use clap::ValueEnum;
 
 use dataeff::model::load::ModelFiles;
-use dataeff::model::resolve::DEFAULT_MODEL;
+use dataeff::provenance::DEFAULT_MODEL;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelArgs {

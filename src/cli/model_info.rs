@@ -6,7 +6,7 @@ use serde_json::json;
 
 use dataeff::model::gguf::GgufFile;
 use dataeff::model::load::parameter_count;
-use dataeff::tasks::fetch::sha256_file;
+use dataeff::provenance::sha256_file;
 
 use super::model_args::ModelArgs;
 

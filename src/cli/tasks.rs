@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use dataeff::curve::{MAX_BUDGET, task_auc};
 use dataeff::family::Family;
 use dataeff::tasks::split::{self, Split, SplitConfig, answer_position_balance, class_balance, majority_share};
-use dataeff::tasks::{self, CATALOGUE, DataError, cache};
+use dataeff::tasks::{self, CATALOGUE, DataError};
 use dataeff::tidy::PublishedData;
 
 #[derive(clap::Args, Debug)]
@@ -53,7 +53,7 @@ struct Common {
 
 impl Common {
     fn cache(&self) -> PathBuf {
-        self.cache.clone().unwrap_or_else(cache::cache_dir)
+        self.cache.clone().unwrap_or_else(dataeff::provenance::cache_dir)
     }
 
     fn config(&self) -> SplitConfig {

