@@ -15,7 +15,8 @@ use crate::baselines::{HEADLINE_AUC_ERROR, TARGETS, actual_budgets, from_auc, po
 use crate::curve_shape_error::scopes;
 use crate::figure::{Draw, FONT, palette, plot_err, render};
 use crate::study::{TaskCurve, paper_curves};
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct AnnotationSavings;
 
@@ -64,7 +65,7 @@ impl Experiment for AnnotationSavings {
         "Table + figure: labels spent by a doubling schedule vs one-shot budget predictions"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {

@@ -9,7 +9,8 @@ use dataeff::predict::{Coefficients, budget_for_target, predicted_auc, predicted
 use dataeff::Family;
 
 use crate::figure::{Draw, FONT, palette, plot_err, render, x_tick_labels};
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output};
+use crate::table::{Cell, Table};
 
 pub struct CoefficientsExperiment;
 

@@ -9,7 +9,8 @@ use crate::annotation_savings::{STRATEGIES, spends};
 use crate::baselines::TARGETS;
 use crate::extrapolation_baseline::{methods, score};
 use crate::study::paper_curves;
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct CosLowValue;
 
@@ -33,7 +34,7 @@ impl Experiment for CosLowValue {
         "Table: when is CoS-Low worth it? Prediction error vs labels and fine-tuning rounds, target 0.9"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {

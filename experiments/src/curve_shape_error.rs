@@ -11,7 +11,8 @@ use dataeff::Family;
 use crate::baselines::{TARGETS, actual_budgets, from_auc};
 use crate::figure::{Draw, FONT, palette, plot_err, render};
 use crate::study::paper_curves;
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct CurveShapeError;
 
@@ -28,7 +29,7 @@ impl Experiment for CurveShapeError {
         "Table + figure: budget error of x^p given each curve's true AUC (the floor of any AUC predictor)"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {

@@ -16,7 +16,8 @@ use crate::baselines::{
 };
 use crate::figure::{Draw, FONT, palette, plot_err, render};
 use crate::study::{TaskCurve, paper_curves};
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct ExtrapolationBaseline;
 
@@ -90,7 +91,7 @@ impl Experiment for ExtrapolationBaseline {
         "Table + figure: learning-curve extrapolation from a few budgets vs x^p from the (true ± error) AUC"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {

@@ -10,7 +10,8 @@ use dataeff::Family;
 
 use crate::figure::{Draw, FONT, palette, plot_err, render};
 use crate::study::published_curves;
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct FamilyAgreement;
 
@@ -25,7 +26,7 @@ impl Experiment for FamilyAgreement {
         "Table + figure: agreement of task AUC between model families"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use dataeff::curve::{NormalisedCurve, normalised_curve, select_scores, auc};
 use dataeff::{AucSummary, Family};
 
-use crate::Context;
+use crate::experiment::Context;
 
 /// One task's published curve for one family.
 #[derive(Clone, Debug)]

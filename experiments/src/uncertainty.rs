@@ -11,7 +11,8 @@ use dataeff::Family;
 use crate::baselines::{HEADLINE_AUC_ERROR, TARGETS, actual_budgets};
 use crate::figure::{Draw, FONT, palette, plot_err, render};
 use crate::study::paper_curves;
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct Uncertainty;
 
@@ -33,7 +34,7 @@ impl Experiment for Uncertainty {
         "Table + figure: the budget interval implied by an AUC error of ±0.05 and ±0.086"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {

@@ -10,7 +10,8 @@ use dataeff::Family;
 
 use crate::figure::{Draw, FONT, palette, plot_err, render};
 use crate::study::{TaskCurve, family_curves, published_curves};
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct ZeroShotVsAuc;
 
@@ -32,7 +33,7 @@ impl Experiment for ZeroShotVsAuc {
         "Table + figure: correlation of zero-shot score (and zero-shot gap) with AUC per family"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
