@@ -3,9 +3,9 @@
 //! extrapolation and an `x^p` fit from the first few measured budgets).
 
 use anyhow::Context as _;
-use dataeff::curve::{BUDGETS, trapezoid};
+use dataeff::curve::{BUDGETS, carry_running_maximum, trapezoid};
 use dataeff::learning_curve::{budget_to_reach, fit_curve_exponent, fit_power_law};
-use dataeff::predict::budget_for_target;
+use dataeff::predict::{budget_for_target, curve_auc};
 
 use crate::study::TaskCurve;
 
@@ -60,11 +60,7 @@ pub fn power_law_extrapolation(c: &TaskCurve, m: usize) -> anyhow::Result<Predic
     for &n in &c.normalised.budgets[k..] {
         y.push(law.at(f64::from(n)).clamp(0.0, 1.0));
     }
-    let mut best = f64::NEG_INFINITY;
-    for v in &mut y {
-        best = best.max(*v);
-        *v = best;
-    }
+    carry_running_maximum(&mut y);
     let budgets = TARGETS.iter().map(|&t| budget_to_reach(&c.normalised.x, &y, t)).collect();
     Ok(Prediction { auc: trapezoid(&c.normalised.x, &y), budgets, labels: labels_for_rounds(m) })
 }
@@ -74,5 +70,5 @@ pub fn exponent_extrapolation(c: &TaskCurve, m: usize) -> anyhow::Result<Predict
     let k = observed(c, m);
     let pts: Vec<(f64, f64)> = c.normalised.x[..k].iter().copied().zip(c.normalised.y[..k].iter().copied()).collect();
     let p = fit_curve_exponent(&pts).with_context(|| format!("x^p on {} {}", c.family, c.task))?;
-    Ok(from_auc(1.0 / (1.0 + p), labels_for_rounds(m)))
+    Ok(from_auc(curve_auc(p)?, labels_for_rounds(m)))
 }

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use dataeff::curve::log2_position;
-use dataeff::predict::{Coefficients, budget_for_target, predicted_auc, predicted_score_at, published_coefficients};
+use dataeff::predict::{Coefficients, budget_for_target, curve_exponent, predicted_auc, predicted_score_at, published_coefficients};
 use dataeff::Family;
 
 use crate::figure::{Draw, FONT, palette, plot_err, render, x_tick_labels};
@@ -47,7 +47,7 @@ impl Experiment for CoefficientsExperiment {
         for (family, c) in &coefficients {
             for coslow in COSLOW_GRID {
                 let auc = predicted_auc(coslow, c);
-                let mut row = vec![Cell::text(family.prefix()), Cell::Num(coslow, 1), auc.into(), ((1.0 - auc) / auc).into()];
+                let mut row = vec![Cell::text(family.prefix()), Cell::Num(coslow, 1), auc.into(), curve_exponent(auc)?.into()];
                 for t in TARGETS {
                     row.push(Cell::Num(budget_for_target(t, auc)?, 0));
                 }
