@@ -7,55 +7,17 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use dataeff::annotation::{Spend, doubling_from, doubling_schedule, one_shot};
-use dataeff::curve::{BUDGETS, MAX_BUDGET};
+use dataeff::annotation::Spend;
 use dataeff::predict::COSLOW_LABELS;
 
-use crate::baselines::{HEADLINE_AUC_ERROR, TARGETS, actual_budgets, from_auc, power_law_extrapolation};
-use crate::curve_shape_error::scopes;
+use crate::baselines::{AucOffset, TARGETS, actual_budgets};
 use crate::figure::{Draw, FONT, palette, plot_err, render};
-use crate::study::{TaskCurve, paper_curves};
+use crate::strategies::Strategy;
+use crate::study::{paper_curves, scopes};
 use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
 use crate::table::{Cell, Table};
 
 pub struct AnnotationSavings;
-
-/// Rounds a power-law extrapolation observes before predicting (50 and 100 labels).
-const EXTRAPOLATION_ROUNDS: usize = 2;
-
-/// The strategies compared, in table order.
-pub const STRATEGIES: [&str; 6] =
-    ["doubling", "oracle (exact need)", "one-shot x^p, true AUC", "one-shot x^p, AUC + 0.086", "one-shot x^p, AUC − 0.086", "power law after 100 labels"];
-
-/// Labels and rounds each strategy spends on one curve for target index `i`.
-pub fn spends(c: &TaskCurve, i: usize) -> Vec<Spend> {
-    let need = actual_budgets(c)[i];
-    let horizon = f64::from(MAX_BUDGET);
-    let k = COSLOW_LABELS as f64;
-    let auc = c.summary.extrapolation_auc;
-    let predicted = |a: f64| from_auc(a, k).budgets[i].unwrap_or(horizon);
-    let oracle = match need {
-        Some(n) => Spend { labels: n.ceil(), rounds: 1, reached: true },
-        None => Spend { labels: horizon, rounds: 1, reached: false },
-    };
-    let observed = f64::from(BUDGETS[EXTRAPOLATION_ROUNDS - 1]);
-    let extrapolated = if need.is_some_and(|n| n <= observed) {
-        // The target is already met within the rounds the extrapolation observes.
-        doubling_schedule(need)
-    } else {
-        let guess = power_law_extrapolation(c, EXTRAPOLATION_ROUNDS).ok().and_then(|p| p.budgets[i]).unwrap_or(horizon);
-        let after = doubling_from(guess.max(2.0 * observed), need, 0.0);
-        Spend { rounds: after.rounds + EXTRAPOLATION_ROUNDS as u32, ..after }
-    };
-    vec![
-        doubling_schedule(need),
-        oracle,
-        one_shot(predicted(auc), need, k),
-        one_shot(predicted(auc + HEADLINE_AUC_ERROR), need, k),
-        one_shot(predicted(auc - HEADLINE_AUC_ERROR), need, k),
-        extrapolated,
-    ]
-}
 
 impl Experiment for AnnotationSavings {
     fn id(&self) -> &'static str {
@@ -70,11 +32,16 @@ impl Experiment for AnnotationSavings {
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
         let shared = paper_curves(ctx)?;
+        let names: Vec<String> = Strategy::ALL.iter().map(|s| s.name()).collect();
         let mut by_task_columns = vec!["family", "task", "target", "need"];
-        by_task_columns.extend(STRATEGIES);
+        by_task_columns.extend(names.iter().map(String::as_str));
         let mut by_task = Table::new("annotation_savings_by_task", &by_task_columns);
-        // spent[curve][target][strategy]
-        let spent: Vec<Vec<Vec<Spend>>> = shared.iter().map(|c| (0..TARGETS.len()).map(|i| spends(c, i)).collect()).collect();
+        // spent[curve][target][strategy], strategies in the order of Strategy::ALL
+        let spent: Vec<Vec<Vec<Spend>>> = shared
+            .iter()
+            .map(|c| (0..TARGETS.len()).map(|i| Strategy::ALL.iter().map(|s| s.spend(c, i)).collect()).collect())
+            .collect();
+        let doubling = Strategy::Doubling.index();
         for (c, per_target) in shared.iter().zip(&spent) {
             for (i, row) in per_target.iter().enumerate() {
                 let mut cells = vec![
@@ -98,9 +65,10 @@ impl Experiment for AnnotationSavings {
             for (i, &t) in TARGETS.iter().enumerate() {
                 let mut means = Vec::new();
                 let mut mean_rounds = Vec::new();
-                for (s, name) in STRATEGIES.iter().enumerate() {
+                for (s, strategy) in Strategy::ALL.iter().enumerate() {
                     let labels: Vec<f64> = members.iter().map(|&j| spent[j][i][s].labels).collect();
-                    let saving: Vec<f64> = members.iter().map(|&j| spent[j][i][0].labels - spent[j][i][s].labels).collect();
+                    let saving: Vec<f64> =
+                        members.iter().map(|&j| spent[j][i][doubling].labels - spent[j][i][s].labels).collect();
                     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
                     let mut sorted = labels.clone();
                     sorted.sort_by(f64::total_cmp);
@@ -110,13 +78,13 @@ impl Experiment for AnnotationSavings {
                     let unreached = members.iter().filter(|&&j| !spent[j][i][s].reached).count();
                     means.push(mean(&labels));
                     mean_rounds.push(mean(&rounds));
-                    if family.is_none() && t == 0.9 && s == 2 {
+                    if family.is_none() && t == 0.9 && *strategy == Strategy::OneShot(AucOffset::Exact) {
                         sentence = format!(
                             "for 90% of human level, a doubling schedule spends {:.0} labels on average over the 90 curves \
                              in {:.1} fine-tuning rounds; a one-shot budget from the true AUC spends {:.0} (a saving of \
                              {:.0}: it is cheaper on {:.0}% of curves) but needs only {:.1} rounds",
-                            means[0],
-                            mean_rounds[0],
+                            means[doubling],
+                            mean_rounds[doubling],
                             mean(&labels),
                             mean(&saving),
                             100.0 * cheaper,
@@ -126,7 +94,7 @@ impl Experiment for AnnotationSavings {
                     summary_table.push(vec![
                         Cell::text(&scope),
                         Cell::Num(t, 1),
-                        Cell::text(*name),
+                        Cell::text(strategy.name()),
                         Cell::Num(mean(&labels), 1),
                         Cell::Num(median, 1),
                         Cell::Num(mean(&saving), 1),
@@ -181,9 +149,13 @@ impl Draw for Bars {
             .map_err(plot_err)?;
         let ticks: Vec<(f64, String)> = TARGETS.iter().enumerate().map(|(i, t)| (i as f64 + 0.5, format!("target {t}"))).collect();
         crate::figure::x_tick_labels(root, &ticks, |x| chart.backend_coord(&(x, 0.0)), 13)?;
-        let width = 0.8 / STRATEGIES.len() as f64;
-        for (s, name) in STRATEGIES.iter().enumerate() {
-            let color = if s == 0 { palette::MUTED } else { palette::sequential(s as f64 / (STRATEGIES.len() - 1) as f64) };
+        let count = Strategy::ALL.len();
+        let width = 0.8 / count as f64;
+        for (s, strategy) in Strategy::ALL.iter().enumerate() {
+            let color = match strategy {
+                Strategy::Doubling => palette::MUTED,
+                _ => palette::sequential(s as f64 / (count - 1) as f64),
+            };
             let rects = self.bars.iter().enumerate().map(|(i, means)| {
                 let x0 = i as f64 + 0.1 + s as f64 * width;
                 Rectangle::new([(x0, 0.0), (x0 + width * 0.9, means[s])], color.filled())
@@ -191,7 +163,7 @@ impl Draw for Bars {
             chart
                 .draw_series(rects)
                 .map_err(plot_err)?
-                .label(*name)
+                .label(strategy.name())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
         }
         crate::figure::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;

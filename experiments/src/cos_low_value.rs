@@ -5,26 +5,55 @@
 
 use dataeff::predict::COSLOW_LABELS;
 
-use crate::annotation_savings::{STRATEGIES, spends};
-use crate::baselines::TARGETS;
-use crate::extrapolation_baseline::{methods, score};
-use crate::study::paper_curves;
+use crate::baselines::{AucOffset, Method, MethodScore, OBSERVED_ROUNDS, labels_for_rounds, score, target_index};
 use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::strategies::{EXTRAPOLATION_ROUNDS, Strategy};
+use crate::study::paper_curves;
 use crate::table::{Cell, Table};
 
 pub struct CosLowValue;
 
 const TARGET: f64 = 0.9;
 
-/// Rows: (label, extrapolation method name if any, annotation strategy index if any).
-const ROWS: [(&str, Option<&str>, Option<usize>); 6] = [
-    ("doubling schedule, no prediction", None, Some(0)),
-    ("CoS-Low with a perfect AUC (true AUC)", Some("x^p, true AUC (floor)"), Some(2)),
-    ("CoS-Low at the paper's error, AUC + 0.086", Some("x^p, true AUC + 0.086"), Some(3)),
-    ("CoS-Low at the paper's error, AUC − 0.086", Some("x^p, true AUC − 0.086"), Some(4)),
-    ("power law after 100 labels", Some("power law, first 2 budgets"), Some(5)),
-    ("x^p fit after 500 labels", Some("x^p fit, first 4 budgets"), None),
-];
+/// One row of the table: a way to decide how much to annotate, with the predictor it uses (if
+/// any) and the annotation strategy that follows it (if any).
+struct Row {
+    label: String,
+    method: Option<Method>,
+    strategy: Option<Strategy>,
+}
+
+/// The rows, in table order.
+fn rows() -> Vec<Row> {
+    let cos_low = |label: String, offset: AucOffset| Row {
+        label,
+        method: Some(Method::FromAuc(offset)),
+        strategy: Some(Strategy::OneShot(offset)),
+    };
+    let at_error =
+        |offset: AucOffset| format!("CoS-Low at the paper's error, AUC {}", offset.shown().unwrap_or_default());
+    let late = *OBSERVED_ROUNDS.last().expect("extrapolation observes some rounds");
+    vec![
+        Row { label: "doubling schedule, no prediction".into(), method: None, strategy: Some(Strategy::Doubling) },
+        cos_low("CoS-Low with a perfect AUC (true AUC)".into(), AucOffset::Exact),
+        cos_low(at_error(AucOffset::Plus), AucOffset::Plus),
+        cos_low(at_error(AucOffset::Minus), AucOffset::Minus),
+        Row {
+            label: Strategy::PowerLaw.name(),
+            method: Some(Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS }),
+            strategy: Some(Strategy::PowerLaw),
+        },
+        Row {
+            label: format!("x^p fit after {} labels", labels_for_rounds(late)),
+            method: Some(Method::ExponentFit { rounds: late }),
+            strategy: None,
+        },
+    ]
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
 
 impl Experiment for CosLowValue {
     fn id(&self) -> &'static str {
@@ -39,43 +68,42 @@ impl Experiment for CosLowValue {
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
         let shared = paper_curves(ctx)?;
-        let t = TARGETS.iter().position(|&v| v == TARGET).expect("0.9 is a target");
-        let all_methods = methods();
-        let spent: Vec<Vec<dataeff::annotation::Spend>> = shared.iter().map(|c| spends(c, t)).collect();
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let t = target_index(TARGET);
+        let scores: Vec<(Method, MethodScore)> = Method::all().into_iter().map(|m| (m, score(m, &shared))).collect();
+        let scored = |m: Method| &scores.iter().find(|(n, _)| *n == m).expect("every method is scored").1;
+        let auc_mae = |m: Method| scored(m).auc_mae;
+        let factor = |m: Method| scored(m).budget[t].median.exp2();
+        // Mean labels and mean fine-tuning rounds a strategy spends to reach the target.
+        let spent = |s: Strategy| {
+            let spends: Vec<_> = shared.iter().map(|c| s.spend(c, t)).collect();
+            let labels: Vec<f64> = spends.iter().map(|p| p.labels).collect();
+            let rounds: Vec<f64> = spends.iter().map(|p| f64::from(p.rounds)).collect();
+            (mean(&labels), mean(&rounds))
+        };
         let mut table = Table::new(
             "cos_low_value",
             &["predictor", "labels_to_predict", "auc_mae", "median_budget_factor_t0.9", "mean_labels_to_reach_t0.9", "mean_rounds_to_reach_t0.9"],
         );
-        let mut numbers = std::collections::BTreeMap::new();
-        for (label, method, strategy) in ROWS {
-            let m = method.map(|name| all_methods.iter().find(|m| m.name == name).expect("method names match"));
-            let s = m.map(|m| score(m, &shared));
-            let labels = strategy.map(|k| mean(&spent.iter().map(|row| row[k].labels).collect::<Vec<_>>()));
-            let rounds = strategy.map(|k| mean(&spent.iter().map(|row| f64::from(row[k].rounds)).collect::<Vec<_>>()));
-            let factor = s.as_ref().map(|s| s.budget[t].median.exp2());
-            numbers.insert(label, (s.as_ref().map(|s| s.auc_mae), factor, labels, rounds));
-            table.push(vec![
-                Cell::text(label),
+        for row in rows() {
+            let labels_to_predict = match row.method {
+                None => 0,
                 // A one-shot AUC predictor is CoS-Low: it spends its k labels even when its AUC is perfect.
-                m.map_or(Cell::Int(0), |m| Cell::Int(if strategy.is_some_and(|k| (2..=4).contains(&k)) { COSLOW_LABELS as i64 } else { m.labels as i64 })),
-                s.as_ref().map(|s| s.auc_mae).into(),
-                factor.into(),
-                labels.map_or(Cell::Empty, |v| Cell::Num(v, 0)),
-                rounds.map_or(Cell::Empty, |v| Cell::Num(v, 2)),
+                Some(Method::FromAuc(_)) => COSLOW_LABELS as i64,
+                Some(m) => m.labels() as i64,
+            };
+            let reach = row.strategy.map(spent);
+            table.push(vec![
+                Cell::text(row.label),
+                Cell::Int(labels_to_predict),
+                row.method.map(auc_mae).into(),
+                row.method.map(factor).into(),
+                reach.map_or(Cell::Empty, |r| Cell::Num(r.0, 0)),
+                reach.map_or(Cell::Empty, |r| Cell::Num(r.1, 2)),
             ]);
         }
-        debug_assert_eq!(STRATEGIES.len(), 6);
-        let get = |k: &str| numbers[k];
-        let (doubling, perfect, plus, minus, power, late) = (
-            get(ROWS[0].0),
-            get(ROWS[1].0),
-            get(ROWS[2].0),
-            get(ROWS[3].0),
-            get(ROWS[4].0),
-            get(ROWS[5].0),
-        );
-        let f = |v: Option<f64>| v.unwrap_or(f64::NAN);
+        let (power, late) = (Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS }, Method::ExponentFit { rounds: 4 });
+        let perfect = Method::FromAuc(AucOffset::Exact);
+        let (doubling, one_shot) = (spent(Strategy::Doubling), spent(Strategy::OneShot(AucOffset::Exact)));
         let summary = format!(
             "**When is CoS-Low worth it?** (90 curves, target 0.9.) *As an AUC predictor*, CoS-Low at the paper's \
              error (AUC MAE 0.086 for {COSLOW_LABELS} labels) beats extrapolating the learning curve after 100 labels \
@@ -88,16 +116,16 @@ impl Experiment for CosLowValue {
              order of magnitude is what is needed; where every label is expensive, a doubling schedule that stops \
              at the first round past the target wastes fewer of them. A better curve family than `x^p` would \
              help more than a better AUC predictor (see `curve_shape_error`).",
-            f(power.0),
-            f(power.1),
-            f(plus.1),
-            f(minus.1),
-            f(late.0),
-            f(perfect.1),
-            f(perfect.2),
-            f(doubling.2),
-            f(doubling.3),
-            f(perfect.3),
+            auc_mae(power),
+            factor(power),
+            factor(Method::FromAuc(AucOffset::Plus)),
+            factor(Method::FromAuc(AucOffset::Minus)),
+            auc_mae(late),
+            factor(perfect),
+            one_shot.0,
+            doubling.0,
+            doubling.1,
+            one_shot.1,
         );
         Ok(Output { tables: vec![table], summary, ..Default::default() })
     }

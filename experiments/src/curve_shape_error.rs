@@ -8,18 +8,13 @@ use plotters::prelude::*;
 use dataeff::evaluate::{budget_error, summarise};
 use dataeff::Family;
 
-use crate::baselines::{TARGETS, actual_budgets, from_auc};
+use crate::baselines::{TARGETS, actual_budgets, from_auc, signed_budget_error};
 use crate::figure::{Draw, FONT, palette, plot_err, render};
-use crate::study::paper_curves;
+use crate::study::{paper_curves, scopes};
 use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
 use crate::table::{Cell, Table};
 
 pub struct CurveShapeError;
-
-/// Scopes summarised: each family, then all three together.
-pub fn scopes() -> Vec<(String, Option<Family>)> {
-    Family::ALL.iter().map(|f| (f.prefix().to_string(), Some(*f))).chain([("all".to_string(), None)]).collect()
-}
 
 impl Experiment for CurveShapeError {
     fn id(&self) -> &'static str {
@@ -43,12 +38,11 @@ impl Experiment for CurveShapeError {
         let mut points: Vec<(Family, usize, f64, f64)> = Vec::new();
         for c in &shared {
             let actual = actual_budgets(c);
-            let predicted = from_auc(c.summary.extrapolation_auc, 0.0);
+            let predicted = from_auc(c.summary.extrapolation_auc);
             for (i, &t) in TARGETS.iter().enumerate() {
                 let (a, p) = (actual[i], predicted.budgets[i]);
                 let err = budget_error(p, a);
-                let signed = err.map(|e| if p.unwrap_or(5000.0) >= a.unwrap_or(0.0) { e } else { -e });
-                records.push((c.family, i, signed));
+                records.push((c.family, i, signed_budget_error(p, a)));
                 if let (Some(a), Some(p)) = (a, p) {
                     points.push((c.family, i, a.max(1.0), p.max(1.0)));
                 }

@@ -4,7 +4,9 @@
 //! [`Output`]: tables (written to `results/<name>.md` and `.csv`), figures (written to
 //! `paper_figures/<name>.svg` and `.png`) and a short report section. Numbers flow one way:
 //! `data/` in, `results/` and `paper_figures/` out; no experiment reads another's output files.
-//! The contract lives in [`experiment`], the writer in [`write`].
+//! The contract lives in [`experiment`], the writer in [`write`]; what several experiments share
+//! in [`study`] (the published curves), `baselines` (predictors and their errors), `strategies`
+//! (annotation strategies) and `correlation`. No experiment imports another.
 
 pub mod experiment;
 pub mod figure;
@@ -13,6 +15,8 @@ pub mod table;
 pub mod write;
 
 mod baselines;
+mod correlation;
+mod strategies;
 
 mod annotation_savings;
 mod auc_table;

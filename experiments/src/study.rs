@@ -58,6 +58,11 @@ pub fn family_curves(
     curves.values().filter(|c| c.family == family && (c.shared || !shared_only)).collect()
 }
 
+/// Scopes summarised by the beyond-the-paper experiments: each family, then all three together.
+pub fn scopes() -> Vec<(String, Option<Family>)> {
+    Family::ALL.iter().map(|f| (f.prefix().to_string(), Some(*f))).chain([("all".to_string(), None)]).collect()
+}
+
 /// The 90 curves the beyond-the-paper experiments evaluate: the paper's 30 shared tasks × 3
 /// families, in (family, task) order.
 pub fn paper_curves(ctx: &Context) -> anyhow::Result<Vec<TaskCurve>> {

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use dataeff::predict::budget_for_target;
 use dataeff::Family;
 
-use crate::baselines::{HEADLINE_AUC_ERROR, TARGETS, actual_budgets};
+use crate::baselines::{HEADLINE_AUC_ERROR, actual_budgets, clamp_auc, target_index};
 use crate::figure::{Draw, FONT, palette, plot_err, render};
 use crate::study::paper_curves;
 use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
@@ -23,7 +23,7 @@ const FIGURE_TARGET: f64 = 0.9;
 
 /// Budget for `target` at `auc`, with the AUC kept inside (0, 1).
 fn budget(target: f64, auc: f64) -> f64 {
-    budget_for_target(target, auc.clamp(1e-3, 1.0 - 1e-3)).expect("AUC clamped into (0, 1) and target in (0, 1]")
+    budget_for_target(target, clamp_auc(auc)).expect("AUC clamped into (0, 1) and target in (0, 1]")
 }
 
 impl Experiment for Uncertainty {
@@ -55,10 +55,10 @@ impl Experiment for Uncertainty {
             }
         }
         let curves = paper_curves(ctx)?;
-        let target_index = TARGETS.iter().position(|&t| t == FIGURE_TARGET).expect("0.9 is a target");
+        let i = target_index(FIGURE_TARGET);
         let real: Vec<(Family, f64, f64)> = curves
             .iter()
-            .filter_map(|c| Some((c.family, c.summary.extrapolation_auc, actual_budgets(c)[target_index]?.max(1.0))))
+            .filter_map(|c| Some((c.family, c.summary.extrapolation_auc, actual_budgets(c)[i]?.max(1.0))))
             .collect();
         let mid = 0.4;
         let summary = format!(
