@@ -54,6 +54,16 @@ pub fn signed_budget_error(predicted: Option<f64>, actual: Option<f64>) -> Optio
     Some(if predicted.unwrap_or(f64::from(MAX_BUDGET)) >= actual.unwrap_or(0.0) { e } else { -e })
 }
 
+/// The bias of the curve shape: the mean signed budget error of `x^p` given each curve's true
+/// AUC, at target index `i`, over the curves that reach the target.
+pub fn shape_bias(curves: &[TaskCurve], i: usize) -> f64 {
+    let signed: Vec<f64> = curves
+        .iter()
+        .filter_map(|c| signed_budget_error(from_auc(c.summary.extrapolation_auc).budgets[i], actual_budgets(c)[i]))
+        .collect();
+    signed.iter().sum::<f64>() / signed.len() as f64
+}
+
 /// Labels spent when the first `m` budgets have been annotated (the subsets are nested).
 pub fn labels_for_rounds(m: usize) -> f64 {
     f64::from(BUDGETS[m - 1])

@@ -5,7 +5,10 @@
 
 use dataeff::predict::COSLOW_LABELS;
 
-use crate::baselines::{AucOffset, Method, MethodScore, OBSERVED_ROUNDS, labels_for_rounds, score, target_index};
+use crate::baselines::{
+    AucOffset, HEADLINE_AUC_ERROR, Method, MethodScore, OBSERVED_ROUNDS, labels_for_rounds, score, shape_bias, target_index,
+};
+use crate::prose::{cutting_or_raising, more_or_fewer, over_or_under};
 use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
 use crate::strategies::{EXTRAPOLATION_ROUNDS, Strategy};
 use crate::study::paper_curves;
@@ -101,32 +104,162 @@ impl Experiment for CosLowValue {
                 reach.map_or(Cell::Empty, |r| Cell::Num(r.1, 2)),
             ]);
         }
-        let (power, late) = (Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS }, Method::ExponentFit { rounds: 4 });
-        let perfect = Method::FromAuc(AucOffset::Exact);
-        let (doubling, one_shot) = (spent(Strategy::Doubling), spent(Strategy::OneShot(AucOffset::Exact)));
-        let summary = format!(
-            "**When is CoS-Low worth it?** (90 curves, target 0.9.) *As an AUC predictor*, CoS-Low at the paper's \
-             error (AUC MAE 0.086 for {COSLOW_LABELS} labels) beats extrapolating the learning curve after 100 labels \
-             (power law: AUC MAE {:.3}, median budget factor ×{:.2} against ×{:.2}–×{:.2}); extrapolation only catches \
-             up after 500 labels (x^p fit: MAE {:.3}). *As a budget*, though, the one-parameter curve `x^p` is the \
-             weak link: even a perfect AUC is off by a median factor of ×{:.2} and overestimates high targets, so a \
-             one-shot budget spends more labels than a doubling schedule ({:.0} vs {:.0} on average) while cutting \
-             fine-tuning rounds from {:.1} to {:.1}. CoS-Low therefore pays off where retraining cycles are the \
-             cost (compute, turnaround, a person waiting on each round), and where a quick first estimate of the \
-             order of magnitude is what is needed; where every label is expensive, a doubling schedule that stops \
-             at the first round past the target wastes fewer of them. A better curve family than `x^p` would \
-             help more than a better AUC predictor (see `curve_shape_error`).",
-            auc_mae(power),
-            factor(power),
-            factor(Method::FromAuc(AucOffset::Plus)),
-            factor(Method::FromAuc(AucOffset::Minus)),
-            auc_mae(late),
-            factor(perfect),
-            one_shot.0,
-            doubling.0,
-            doubling.1,
-            one_shot.1,
-        );
+        let summary = summarise(&Numbers {
+            curves: shared.len(),
+            cos_low_mae: auc_mae(Method::FromAuc(AucOffset::Plus)).max(auc_mae(Method::FromAuc(AucOffset::Minus))),
+            power: Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS },
+            power_mae: auc_mae(Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS }),
+            power_factor: factor(Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS }),
+            error_factors: {
+                let (plus, minus) = (factor(Method::FromAuc(AucOffset::Plus)), factor(Method::FromAuc(AucOffset::Minus)));
+                (plus.min(minus), plus.max(minus))
+            },
+            first_below: first_below_paper_error(&scores),
+            perfect_factor: factor(Method::FromAuc(AucOffset::Exact)),
+            shape_bias: shape_bias(&shared, t),
+            doubling: spent(Strategy::Doubling),
+            one_shot: spent(Strategy::OneShot(AucOffset::Exact)),
+        });
         Ok(Output { tables: vec![table], summary, ..Default::default() })
+    }
+}
+
+/// The numbers the summary reads, at the target.
+struct Numbers {
+    curves: usize,
+    /// AUC MAE of CoS-Low at the paper's error (the larger of its two sides).
+    cos_low_mae: f64,
+    /// The earliest power law, its AUC MAE and median budget factor.
+    power: Method,
+    power_mae: f64,
+    power_factor: f64,
+    /// Median budget factors of CoS-Low at the paper's error, the smaller and the larger side.
+    error_factors: (f64, f64),
+    /// The extrapolation with the fewest labels whose AUC MAE is below the paper's error.
+    first_below: Option<(Method, f64)>,
+    /// Median budget factor of `x^p` from the true AUC, and its mean signed log2 budget error.
+    perfect_factor: f64,
+    shape_bias: f64,
+    /// Mean labels and rounds to reach the target: doubling, and one-shot from the true AUC.
+    doubling: (f64, f64),
+    one_shot: (f64, f64),
+}
+
+/// Of the extrapolations (power law and `x^p` fit) the one with the fewest labels whose AUC MAE
+/// is below the paper's error, and that MAE.
+fn first_below_paper_error(scores: &[(Method, MethodScore)]) -> Option<(Method, f64)> {
+    scores
+        .iter()
+        .filter(|(m, s)| !matches!(m, Method::FromAuc(_)) && s.auc_mae < HEADLINE_AUC_ERROR)
+        .min_by(|a, b| a.0.labels().total_cmp(&b.0.labels()))
+        .map(|(m, s)| (*m, s.auc_mae))
+}
+
+/// The paragraph: every comparison in it is chosen by comparing the numbers it states.
+fn summarise(n: &Numbers) -> String {
+    let power_labels = n.power.labels();
+    let (low, high) = n.error_factors;
+    let versus = match (n.cos_low_mae < n.power_mae, high < n.power_factor) {
+        (true, true) => "beats",
+        (false, false) => "loses to",
+        (true, false) => "has a lower AUC error but a larger budget error than",
+        (false, true) => "has a higher AUC error but a smaller budget error than",
+    };
+    let catching_up = match n.first_below {
+        Some((m, mae)) => format!(
+            "the first extrapolation below the paper's AUC error needs {} labels ({}: MAE {mae:.3})",
+            m.labels(),
+            m.name()
+        ),
+        None => "no extrapolation falls below the paper's AUC error".into(),
+    };
+    let (more_labels, fewer_rounds) = (n.one_shot.0 > n.doubling.0, n.one_shot.1 < n.doubling.1);
+    let so = if n.shape_bias > 0.0 && more_labels { "so" } else { "and" };
+    let pays_off = match (more_labels, fewer_rounds) {
+        (true, true) => "CoS-Low therefore pays off where retraining cycles are the cost (compute, turnaround, a person \
+             waiting on each round), and where a quick first estimate of the order of magnitude is what is needed; \
+             where every label is expensive, a doubling schedule that stops at the first round past the target \
+             wastes fewer of them.",
+        (false, true) => "CoS-Low therefore pays off on both counts.",
+        (true, false) => "A doubling schedule is therefore the cheaper choice on both counts.",
+        (false, false) => "CoS-Low therefore pays off where labels are the cost, a doubling schedule where retraining \
+             cycles are.",
+    };
+    // What a perfect AUC gains over the paper's error at most, against what the curve shape costs.
+    let auc_gain = high.log2() - n.perfect_factor.log2();
+    let shape_cost = n.perfect_factor.log2();
+    let (help, weak_link) = if shape_cost > auc_gain {
+        ("more", "the one-parameter curve `x^p` is the weak link")
+    } else {
+        ("less", "the AUC error weighs more than the curve shape")
+    };
+    format!(
+        "**When is CoS-Low worth it?** ({} curves, target {TARGET}.) *As an AUC predictor*, CoS-Low at the paper's \
+         error (AUC MAE {:.3} for {COSLOW_LABELS} labels) {versus} a power law extrapolated after {power_labels} \
+         labels (AUC MAE {:.3}, median budget factor ×{:.2} against ×{low:.2}–×{high:.2}); {catching_up}. *As a \
+         budget*, though, {weak_link}: even a perfect AUC is off by a median \
+         factor of ×{:.2} and {} the budget (mean signed log2 error {:+.2}), {so} a one-shot budget spends {} labels \
+         than a doubling schedule ({:.0} vs {:.0} on average) while {} fine-tuning rounds from {:.1} to {:.1}. \
+         {pays_off} A better curve family than `x^p` would help {help} than a better AUC predictor (see \
+         `curve_shape_error`): a perfect AUC instead of the paper's error gains at most a factor of ×{:.2} on the \
+         median budget (from ×{high:.2} to ×{:.2}), while the curve shape alone costs ×{:.2}.",
+        n.curves,
+        n.cos_low_mae,
+        n.power_mae,
+        n.power_factor,
+        n.perfect_factor,
+        over_or_under(n.shape_bias),
+        n.shape_bias,
+        more_or_fewer(n.one_shot.0, n.doubling.0),
+        n.one_shot.0,
+        n.doubling.0,
+        cutting_or_raising(n.doubling.1, n.one_shot.1),
+        n.doubling.1,
+        n.one_shot.1,
+        auc_gain.exp2(),
+        n.perfect_factor,
+        n.perfect_factor,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbers() -> Numbers {
+        Numbers {
+            curves: 90,
+            cos_low_mae: 0.086,
+            power: Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS },
+            power_mae: 0.111,
+            power_factor: 2.68,
+            error_factors: (1.59, 2.58),
+            first_below: Some((Method::ExponentFit { rounds: 2 }, 0.073)),
+            perfect_factor: 1.99,
+            shape_bias: 1.23,
+            doubling: (3034.0, 6.5),
+            one_shot: (3485.0, 1.5),
+        }
+    }
+
+    #[test]
+    fn the_comparisons_follow_the_numbers() {
+        let text = summarise(&numbers());
+        for words in ["beats a power law", "needs 100 labels", "overestimates", "spends more labels", "cutting", "help more"] {
+            assert!(text.contains(words), "{words:?} missing from {text}");
+        }
+        let flipped = Numbers {
+            power_mae: 0.05,
+            power_factor: 1.2,
+            first_below: None,
+            perfect_factor: 1.1,
+            shape_bias: -0.5,
+            one_shot: (2000.0, 7.0),
+            ..numbers()
+        };
+        let text = summarise(&flipped);
+        for words in ["loses to a power law", "no extrapolation", "underestimates", "spends fewer labels", "raising", "help less"] {
+            assert!(text.contains(words), "{words:?} missing from {text}");
+        }
     }
 }

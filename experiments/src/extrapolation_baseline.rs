@@ -57,23 +57,38 @@ impl Experiment for ExtrapolationBaseline {
             table.push(row);
             if HIGHLIGHTED.contains(&method) {
                 sentences.push(format!(
-                    "{} ({} labels): AUC MAE {:.3}, median budget error ×{:.2} at target 0.9",
+                    "{} ({} labels): AUC MAE {:.3}, median budget error ×{:.2} at target {}",
                     method.name(),
                     method.labels(),
                     s.auc_mae,
-                    last.median.exp2()
+                    last.median.exp2(),
+                    TARGETS[TARGETS.len() - 1]
                 ));
             }
             lines.push((method, s.budget.iter().map(|b| b.median).collect::<Vec<_>>()));
         }
+        // Targets at which some power law's median error is zero: read off the measured points.
+        let exact: Vec<String> = TARGETS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| lines.iter().any(|(m, medians)| matches!(m, Method::PowerLaw { .. }) && medians[*i] == 0.0))
+            .map(|(_, t)| t.to_string())
+            .collect();
+        let hence = match exact.split_last() {
+            None => String::new(),
+            Some((last, [])) => format!(" (hence its zero medians at target {last})"),
+            Some((last, rest)) => format!(" (hence its zero medians at targets {} and {last})", rest.join(", ")),
+        };
+        let tasks: std::collections::BTreeSet<&str> = shared.iter().map(|c| c.task.as_str()).collect();
         let figure = render("extrapolation_baseline", (1100, 560), &ErrorLines { lines })?;
         let summary = format!(
             "Errors are defined once (`dataeff::evaluate`): AUC absolute and relative error, and budget error \
-             |log2(predicted/needed)| per target, over the 90 curves of the paper's 30 tasks; extrapolators see \
+             |log2(predicted/needed)| per target, over the {} curves of the paper's {} tasks; extrapolators see \
              the normalised curve (zero-shot floor and ceiling known; where no human level is published the ceiling \
              is the curve's best score, an advantage to the extrapolators). The power law keeps the measured points, \
-             so a target already met within the budgets it saw is read exactly (hence its zero medians at low \
-             targets). {}. CoS-Low spends {} labels.",
+             so a target already met within the budgets it saw is read exactly{hence}. {}. CoS-Low spends {} labels.",
+            shared.len(),
+            tasks.len(),
             sentences.join("; "),
             COSLOW_LABELS
         );

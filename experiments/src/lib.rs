@@ -6,7 +6,8 @@
 //! `data/` in, `results/` and `paper_figures/` out; no experiment reads another's output files.
 //! The contract lives in [`experiment`], the writer in [`write`]; what several experiments share
 //! in [`study`] (the published curves), `baselines` (predictors and their errors), `strategies`
-//! (annotation strategies) and `correlation`. No experiment imports another.
+//! (annotation strategies) and `correlation`; `prose` picks a summary's comparative words
+//! from its numbers. No experiment imports another.
 
 pub mod experiment;
 pub mod figure;
@@ -16,6 +17,7 @@ pub mod write;
 
 mod baselines;
 mod correlation;
+mod prose;
 mod strategies;
 
 mod annotation_savings;
