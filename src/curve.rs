@@ -102,12 +102,18 @@ pub fn clean(points: &[(u32, f64)]) -> Vec<(u32, f64)> {
         }
     }
     filled.sort_by_key(|(n, _)| *n);
+    carry_running_maximum(filled.iter_mut().map(|(_, score)| score));
+    filled
+}
+
+/// §2 step 4: make scores (in budget order) non-decreasing, in place, by replacing each with the
+/// running maximum of the scores up to it.
+pub fn carry_running_maximum<'a>(scores: impl IntoIterator<Item = &'a mut f64>) {
     let mut best = f64::NEG_INFINITY;
-    for (_, score) in &mut filled {
+    for score in scores {
         best = best.max(*score);
         *score = best;
     }
-    filled
 }
 
 /// §2 step 2: the ceiling is the human level when known, never below the best observed score.

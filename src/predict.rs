@@ -30,6 +30,8 @@ pub enum PredictError {
     TargetOutOfRange(f64),
     #[error("budget {0} is outside [1, 5000], the range the curve is defined on")]
     BudgetOutOfRange(f64),
+    #[error("curve exponent {0} is not a finite number above 0: x^p has no area in (0, 1)")]
+    ExponentOutOfRange(f64),
 }
 
 /// Labelled low-confidence examples CoS-Low needs (the paper's k).
@@ -73,6 +75,15 @@ fn check_auc(auc: f64) -> Result<f64, PredictError> {
 pub fn curve_exponent(auc: f64) -> Result<f64, PredictError> {
     let auc = check_auc(auc)?;
     Ok((1.0 - auc) / auc)
+}
+
+/// `AUC = 1/(1 + p)`: the area on [0, 1] under the curve `x^p`, the inverse of [`curve_exponent`].
+pub fn curve_auc(exponent: f64) -> Result<f64, PredictError> {
+    if exponent > 0.0 && exponent.is_finite() {
+        Ok(1.0 / (1.0 + exponent))
+    } else {
+        Err(PredictError::ExponentOutOfRange(exponent))
+    }
 }
 
 /// `f(x) = x^p`: the predicted normalised score at position `x ∈ [0, 1]` of the log2 budget axis.
@@ -129,6 +140,8 @@ mod tests {
     fn out_of_range_inputs_are_errors() {
         assert_eq!(curve_exponent(1.0), Err(PredictError::AucOutOfRange(1.0)));
         assert_eq!(curve_exponent(0.0), Err(PredictError::AucOutOfRange(0.0)));
+        assert_eq!(curve_auc(0.0), Err(PredictError::ExponentOutOfRange(0.0)));
+        assert_eq!(curve_auc(f64::INFINITY), Err(PredictError::ExponentOutOfRange(f64::INFINITY)));
         assert_eq!(target_position(0.0, 0.5), Err(PredictError::TargetOutOfRange(0.0)));
         assert_eq!(target_position(1.5, 0.5), Err(PredictError::TargetOutOfRange(1.5)));
         assert_eq!(target_for_budget(6000.0, 0.5), Err(PredictError::BudgetOutOfRange(6000.0)));

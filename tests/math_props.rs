@@ -137,3 +137,26 @@ proptest! {
         if predicted >= need { prop_assert_eq!(o.rounds, 1); }
     }
 }
+
+proptest! {
+    #[test]
+    fn curve_auc_and_curve_exponent_invert(auc in 0.001f64..0.999, p in 0.001f64..1000.0) {
+        use dataeff::predict::{curve_auc, curve_exponent};
+        let back = curve_auc(curve_exponent(auc).unwrap()).unwrap();
+        prop_assert!((back - auc).abs() < 1e-12, "{auc} -> {back}");
+        let again = curve_exponent(curve_auc(p).unwrap()).unwrap();
+        prop_assert!((again - p).abs() < 1e-9 * p.max(1.0), "{p} -> {again}");
+    }
+
+    #[test]
+    fn carried_maximum_is_the_lowest_non_decreasing_curve_above_the_scores(scores in prop::collection::vec(-1.0f64..1.0, 0..20)) {
+        let mut carried = scores.clone();
+        dataeff::curve::carry_running_maximum(&mut carried);
+        for (i, &v) in carried.iter().enumerate() {
+            prop_assert!(v >= scores[i]);
+            prop_assert!(i == 0 || v >= carried[i - 1], "not non-decreasing at {i}: {carried:?}");
+            // Never above the scores so far: every carried value is one of them.
+            prop_assert!(scores[..=i].contains(&v), "{v} at {i} is none of {:?}", &scores[..=i]);
+        }
+    }
+}

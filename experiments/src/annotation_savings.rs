@@ -7,53 +7,71 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use dataeff::annotation::{Spend, doubling_from, doubling_schedule, one_shot};
-use dataeff::curve::{BUDGETS, MAX_BUDGET};
+use dataeff::annotation::Spend;
+use dataeff::curve::MAX_BUDGET;
 use dataeff::predict::COSLOW_LABELS;
 
-use crate::baselines::{HEADLINE_AUC_ERROR, TARGETS, actual_budgets, from_auc, power_law_extrapolation};
-use crate::curve_shape_error::scopes;
+use crate::baselines::{AucOffset, TARGETS, actual_budgets, shape_bias, target_index};
+use crate::prose::over_or_under;
 use crate::figure::{Draw, FONT, palette, plot_err, render};
-use crate::study::{TaskCurve, paper_curves};
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::strategies::Strategy;
+use crate::study::{paper_curves, scopes};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct AnnotationSavings;
 
-/// Rounds a power-law extrapolation observes before predicting (50 and 100 labels).
-const EXTRAPOLATION_ROUNDS: usize = 2;
+/// The target the summary reads.
+const SUMMARY_TARGET: f64 = 0.9;
 
-/// The strategies compared, in table order.
-pub const STRATEGIES: [&str; 6] =
-    ["doubling", "oracle (exact need)", "one-shot x^p, true AUC", "one-shot x^p, AUC + 0.086", "one-shot x^p, AUC − 0.086", "power law after 100 labels"];
+/// One strategy's means over a set of curves at one target.
+struct Mean {
+    labels: f64,
+    /// Labels saved against the doubling schedule (negative: spent more).
+    saving: f64,
+    /// Share of curves on which it spends fewer labels than doubling.
+    cheaper: f64,
+    rounds: f64,
+}
 
-/// Labels and rounds each strategy spends on one curve for target index `i`.
-pub fn spends(c: &TaskCurve, i: usize) -> Vec<Spend> {
-    let need = actual_budgets(c)[i];
-    let horizon = f64::from(MAX_BUDGET);
-    let k = COSLOW_LABELS as f64;
-    let auc = c.summary.extrapolation_auc;
-    let predicted = |a: f64| from_auc(a, k).budgets[i].unwrap_or(horizon);
-    let oracle = match need {
-        Some(n) => Spend { labels: n.ceil(), rounds: 1, reached: true },
-        None => Spend { labels: horizon, rounds: 1, reached: false },
-    };
-    let observed = f64::from(BUDGETS[EXTRAPOLATION_ROUNDS - 1]);
-    let extrapolated = if need.is_some_and(|n| n <= observed) {
-        // The target is already met within the rounds the extrapolation observes.
-        doubling_schedule(need)
+/// The paragraph, its comparisons chosen by comparing the numbers it states: `doubling` and
+/// `one_shot` (from the true AUC) over `curves` curves, and the mean signed log2 budget error of
+/// `x^p` at the target.
+fn summarise(curves: usize, doubling: &Mean, one_shot: &Mean, shape_bias: f64) -> String {
+    let saving = if one_shot.saving >= 0.0 {
+        format!("a saving of {:.0}", one_shot.saving)
     } else {
-        let guess = power_law_extrapolation(c, EXTRAPOLATION_ROUNDS).ok().and_then(|p| p.budgets[i]).unwrap_or(horizon);
-        let after = doubling_from(guess.max(2.0 * observed), need, 0.0);
-        Spend { rounds: after.rounds + EXTRAPOLATION_ROUNDS as u32, ..after }
+        format!("{:.0} more", -one_shot.saving)
     };
-    vec![
-        doubling_schedule(need),
-        oracle,
-        one_shot(predicted(auc), need, k),
-        one_shot(predicted(auc + HEADLINE_AUC_ERROR), need, k),
-        one_shot(predicted(auc - HEADLINE_AUC_ERROR), need, k),
-        extrapolated,
-    ]
+    let fewer_rounds = one_shot.rounds < doubling.rounds;
+    let rounds = match (one_shot.saving < 0.0, fewer_rounds) {
+        (true, true) => "but needs only",
+        (false, true) => "and needs only",
+        (_, false) => "and needs",
+    };
+    let saves = match (one_shot.saving > 0.0, fewer_rounds) {
+        (false, true) => "fine-tuning rounds here, not labels",
+        (true, true) => "both labels and fine-tuning rounds here",
+        (true, false) => "labels here, not fine-tuning rounds",
+        (false, false) => "neither labels nor fine-tuning rounds here",
+    };
+    format!(
+        "Labels spent until the fine-tuned model first reaches the target, per strategy (one-shot strategies pay \
+         CoS-Low's {COSLOW_LABELS} labels up front and double from their prediction when it falls short; a target \
+         never reached costs all {MAX_BUDGET}). Over the paper's 30 tasks × 3 families, for {:.0}% of human level, a \
+         doubling schedule spends {:.0} labels on average over the {curves} curves in {:.1} fine-tuning rounds; a \
+         one-shot budget from the true AUC spends {:.0} ({saving}: it is cheaper on {:.0}% of curves) {rounds} {:.1} \
+         rounds. Because `x^p` {} the budget of this target (mean signed log2 error {shape_bias:+.2}, see \
+         `curve_shape_error`), a one-shot prediction saves {saves}; the oracle row is the least any strategy can \
+         spend.",
+        100.0 * SUMMARY_TARGET,
+        doubling.labels,
+        doubling.rounds,
+        one_shot.labels,
+        100.0 * one_shot.cheaper,
+        one_shot.rounds,
+        over_or_under(shape_bias),
+    )
 }
 
 impl Experiment for AnnotationSavings {
@@ -64,16 +82,21 @@ impl Experiment for AnnotationSavings {
         "Table + figure: labels spent by a doubling schedule vs one-shot budget predictions"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
         let shared = paper_curves(ctx)?;
+        let names: Vec<String> = Strategy::ALL.iter().map(|s| s.name()).collect();
         let mut by_task_columns = vec!["family", "task", "target", "need"];
-        by_task_columns.extend(STRATEGIES);
+        by_task_columns.extend(names.iter().map(String::as_str));
         let mut by_task = Table::new("annotation_savings_by_task", &by_task_columns);
-        // spent[curve][target][strategy]
-        let spent: Vec<Vec<Vec<Spend>>> = shared.iter().map(|c| (0..TARGETS.len()).map(|i| spends(c, i)).collect()).collect();
+        // spent[curve][target][strategy], strategies in the order of Strategy::ALL
+        let spent: Vec<Vec<Vec<Spend>>> = shared
+            .iter()
+            .map(|c| (0..TARGETS.len()).map(|i| Strategy::ALL.iter().map(|s| s.spend(c, i)).collect()).collect())
+            .collect();
+        let doubling = Strategy::Doubling.index();
         for (c, per_target) in shared.iter().zip(&spent) {
             for (i, row) in per_target.iter().enumerate() {
                 let mut cells = vec![
@@ -91,15 +114,16 @@ impl Experiment for AnnotationSavings {
             &["scope", "target", "strategy", "mean_labels", "median_labels", "mean_saving_vs_doubling", "share_cheaper_than_doubling", "mean_rounds", "never_reached"],
         );
         let mut bars = Vec::new();
-        let mut sentence = String::new();
+        // Over all curves at the summary's target, per strategy in the order of Strategy::ALL.
+        let mut headline: Vec<Mean> = Vec::new();
         for (scope, family) in scopes() {
             let members: Vec<usize> = (0..shared.len()).filter(|&j| family.is_none_or(|f| shared[j].family == f)).collect();
             for (i, &t) in TARGETS.iter().enumerate() {
                 let mut means = Vec::new();
-                let mut mean_rounds = Vec::new();
-                for (s, name) in STRATEGIES.iter().enumerate() {
+                for (s, strategy) in Strategy::ALL.iter().enumerate() {
                     let labels: Vec<f64> = members.iter().map(|&j| spent[j][i][s].labels).collect();
-                    let saving: Vec<f64> = members.iter().map(|&j| spent[j][i][0].labels - spent[j][i][s].labels).collect();
+                    let saving: Vec<f64> =
+                        members.iter().map(|&j| spent[j][i][doubling].labels - spent[j][i][s].labels).collect();
                     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
                     let mut sorted = labels.clone();
                     sorted.sort_by(f64::total_cmp);
@@ -108,24 +132,13 @@ impl Experiment for AnnotationSavings {
                     let rounds: Vec<f64> = members.iter().map(|&j| f64::from(spent[j][i][s].rounds)).collect();
                     let unreached = members.iter().filter(|&&j| !spent[j][i][s].reached).count();
                     means.push(mean(&labels));
-                    mean_rounds.push(mean(&rounds));
-                    if family.is_none() && t == 0.9 && s == 2 {
-                        sentence = format!(
-                            "for 90% of human level, a doubling schedule spends {:.0} labels on average over the 90 curves \
-                             in {:.1} fine-tuning rounds; a one-shot budget from the true AUC spends {:.0} (a saving of \
-                             {:.0}: it is cheaper on {:.0}% of curves) but needs only {:.1} rounds",
-                            means[0],
-                            mean_rounds[0],
-                            mean(&labels),
-                            mean(&saving),
-                            100.0 * cheaper,
-                            mean(&rounds)
-                        );
+                    if family.is_none() && t == SUMMARY_TARGET {
+                        headline.push(Mean { labels: mean(&labels), saving: mean(&saving), cheaper, rounds: mean(&rounds) });
                     }
                     summary_table.push(vec![
                         Cell::text(&scope),
                         Cell::Num(t, 1),
-                        Cell::text(*name),
+                        Cell::text(strategy.name()),
                         Cell::Num(mean(&labels), 1),
                         Cell::Num(median, 1),
                         Cell::Num(mean(&saving), 1),
@@ -140,13 +153,12 @@ impl Experiment for AnnotationSavings {
             }
         }
         let figure = render("annotation_savings", (1300, 560), &Bars { bars })?;
-        let summary = format!(
-            "Labels spent until the fine-tuned model first reaches the target, per strategy (one-shot strategies \
-             pay CoS-Low's {} labels up front and double from their prediction when it falls short; a target never \
-             reached costs all 5000). Over the paper's 30 tasks × 3 families, {sentence}. Because `x^p` overestimates \
-             the budget of high targets (see `curve_shape_error`), a one-shot prediction mostly saves fine-tuning \
-             rounds, not labels; the oracle row is the least any strategy can spend.",
-            COSLOW_LABELS
+        let one_shot = &headline[Strategy::OneShot(AucOffset::Exact).index()];
+        let summary = summarise(
+            shared.len(),
+            &headline[doubling],
+            one_shot,
+            shape_bias(&shared, target_index(SUMMARY_TARGET)),
         );
         Ok(Output { tables: vec![summary_table, by_task], figures: vec![figure], summary, ..Default::default() })
     }
@@ -180,9 +192,13 @@ impl Draw for Bars {
             .map_err(plot_err)?;
         let ticks: Vec<(f64, String)> = TARGETS.iter().enumerate().map(|(i, t)| (i as f64 + 0.5, format!("target {t}"))).collect();
         crate::figure::x_tick_labels(root, &ticks, |x| chart.backend_coord(&(x, 0.0)), 13)?;
-        let width = 0.8 / STRATEGIES.len() as f64;
-        for (s, name) in STRATEGIES.iter().enumerate() {
-            let color = if s == 0 { palette::MUTED } else { palette::sequential(s as f64 / (STRATEGIES.len() - 1) as f64) };
+        let count = Strategy::ALL.len();
+        let width = 0.8 / count as f64;
+        for (s, strategy) in Strategy::ALL.iter().enumerate() {
+            let color = match strategy {
+                Strategy::Doubling => palette::MUTED,
+                _ => palette::sequential(s as f64 / (count - 1) as f64),
+            };
             let rects = self.bars.iter().enumerate().map(|(i, means)| {
                 let x0 = i as f64 + 0.1 + s as f64 * width;
                 Rectangle::new([(x0, 0.0), (x0 + width * 0.9, means[s])], color.filled())
@@ -190,10 +206,30 @@ impl Draw for Bars {
             chart
                 .draw_series(rects)
                 .map_err(plot_err)?
-                .label(*name)
+                .label(strategy.name())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
         }
         crate::figure::draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_comparisons_follow_the_numbers() {
+        let doubling = Mean { labels: 3034.0, saving: 0.0, cheaper: 0.0, rounds: 6.5 };
+        let dearer = Mean { labels: 3485.0, saving: -451.0, cheaper: 0.08, rounds: 1.5 };
+        let text = summarise(90, &doubling, &dearer, 1.23);
+        for words in ["(451 more:", "but needs only 1.5", "overestimates", "saves fine-tuning rounds here, not labels"] {
+            assert!(text.contains(words), "{words:?} missing from {text}");
+        }
+        let cheaper = Mean { labels: 2800.0, saving: 234.0, cheaper: 0.6, rounds: 1.5 };
+        let text = summarise(90, &doubling, &cheaper, -0.2);
+        for words in ["(a saving of 234:", "and needs only 1.5", "underestimates", "saves both labels and fine-tuning rounds"] {
+            assert!(text.contains(words), "{words:?} missing from {text}");
+        }
     }
 }

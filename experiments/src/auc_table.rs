@@ -4,7 +4,8 @@
 use dataeff::Family;
 
 use crate::study::published_curves;
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output};
+use crate::table::{Cell, Table};
 
 pub struct AucTable;
 

@@ -5,11 +5,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use dataeff::curve::log2_position;
-use dataeff::predict::{Coefficients, budget_for_target, predicted_auc, predicted_score_at, published_coefficients};
+use dataeff::predict::{Coefficients, budget_for_target, curve_exponent, predicted_auc, predicted_score_at, published_coefficients};
 use dataeff::Family;
 
 use crate::figure::{Draw, FONT, palette, plot_err, render, x_tick_labels};
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output};
+use crate::table::{Cell, Table};
 
 pub struct CoefficientsExperiment;
 
@@ -46,7 +47,7 @@ impl Experiment for CoefficientsExperiment {
         for (family, c) in &coefficients {
             for coslow in COSLOW_GRID {
                 let auc = predicted_auc(coslow, c);
-                let mut row = vec![Cell::text(family.prefix()), Cell::Num(coslow, 1), auc.into(), ((1.0 - auc) / auc).into()];
+                let mut row = vec![Cell::text(family.prefix()), Cell::Num(coslow, 1), auc.into(), curve_exponent(auc)?.into()];
                 for t in TARGETS {
                     row.push(Cell::Num(budget_for_target(t, auc)?, 0));
                 }
@@ -55,17 +56,18 @@ impl Experiment for CoefficientsExperiment {
         }
         let example = Coefficients { slope: 0.54, slope_pm: 0.0, intercept: 0.31, intercept_pm: 0.0 };
         let example_budget = budget_for_target(0.9, predicted_auc(0.65, &example))?;
-        let figure = render("coefficients", (1700, 500), &Implied { coefficients: coefficients.into_iter().collect() })?;
+        let llama = &coefficients[&Family::Llama];
+        let (from, to) = (COSLOW_GRID[0], COSLOW_GRID[COSLOW_GRID.len() - 1]);
+        let (auc_from, auc_to) = (predicted_auc(from, llama), predicted_auc(to, llama));
         let summary = format!(
             "The paper's coefficients (its Table of learned coefficients) turned into curves: a CoS-Low of \
-             0 to 0.7 moves Llama's predicted AUC from {:.3} to {:.3} and the budget for 90% of human level \
-             from {:.0} to {:.0} examples. The authors' worked example (CoS-Low 0.65, coefficients 0.54 and \
-             0.31, target 0.9) gives about 1,028 examples in the paper; our `predict` gives {example_budget:.1}.",
-            predicted_auc(0.0, &published_coefficients()[&Family::Llama]),
-            predicted_auc(0.7, &published_coefficients()[&Family::Llama]),
-            budget_for_target(0.9, predicted_auc(0.0, &published_coefficients()[&Family::Llama]))?,
-            budget_for_target(0.9, predicted_auc(0.7, &published_coefficients()[&Family::Llama]))?,
+             {from} to {to} moves Llama's predicted AUC from {auc_from:.3} to {auc_to:.3} and the budget for 90% of \
+             human level from {:.0} to {:.0} examples. The authors' worked example (CoS-Low 0.65, coefficients 0.54 \
+             and 0.31, target 0.9) gives about 1,028 examples in the paper; our `predict` gives {example_budget:.1}.",
+            budget_for_target(0.9, auc_from)?,
+            budget_for_target(0.9, auc_to)?,
         );
+        let figure = render("coefficients", (1700, 500), &Implied { coefficients: coefficients.into_iter().collect() })?;
         Ok(Output { tables: vec![published, implied], figures: vec![figure], summary, ..Default::default() })
     }
 }

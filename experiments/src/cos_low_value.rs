@@ -5,25 +5,58 @@
 
 use dataeff::predict::COSLOW_LABELS;
 
-use crate::annotation_savings::{STRATEGIES, spends};
-use crate::baselines::TARGETS;
-use crate::extrapolation_baseline::{methods, score};
+use crate::baselines::{
+    AucOffset, HEADLINE_AUC_ERROR, Method, MethodScore, OBSERVED_ROUNDS, labels_for_rounds, score, shape_bias, target_index,
+};
+use crate::prose::{cutting_or_raising, more_or_fewer, over_or_under};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::strategies::{EXTRAPOLATION_ROUNDS, Strategy};
 use crate::study::paper_curves;
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::table::{Cell, Table};
 
 pub struct CosLowValue;
 
 const TARGET: f64 = 0.9;
 
-/// Rows: (label, extrapolation method name if any, annotation strategy index if any).
-const ROWS: [(&str, Option<&str>, Option<usize>); 6] = [
-    ("doubling schedule, no prediction", None, Some(0)),
-    ("CoS-Low with a perfect AUC (true AUC)", Some("x^p, true AUC (floor)"), Some(2)),
-    ("CoS-Low at the paper's error, AUC + 0.086", Some("x^p, true AUC + 0.086"), Some(3)),
-    ("CoS-Low at the paper's error, AUC − 0.086", Some("x^p, true AUC − 0.086"), Some(4)),
-    ("power law after 100 labels", Some("power law, first 2 budgets"), Some(5)),
-    ("x^p fit after 500 labels", Some("x^p fit, first 4 budgets"), None),
-];
+/// One row of the table: a way to decide how much to annotate, with the predictor it uses (if
+/// any) and the annotation strategy that follows it (if any).
+struct Row {
+    label: String,
+    method: Option<Method>,
+    strategy: Option<Strategy>,
+}
+
+/// The rows, in table order.
+fn rows() -> Vec<Row> {
+    let cos_low = |label: String, offset: AucOffset| Row {
+        label,
+        method: Some(Method::FromAuc(offset)),
+        strategy: Some(Strategy::OneShot(offset)),
+    };
+    let at_error =
+        |offset: AucOffset| format!("CoS-Low at the paper's error, AUC {}", offset.shown().unwrap_or_default());
+    let late = *OBSERVED_ROUNDS.last().expect("extrapolation observes some rounds");
+    vec![
+        Row { label: "doubling schedule, no prediction".into(), method: None, strategy: Some(Strategy::Doubling) },
+        cos_low("CoS-Low with a perfect AUC (true AUC)".into(), AucOffset::Exact),
+        cos_low(at_error(AucOffset::Plus), AucOffset::Plus),
+        cos_low(at_error(AucOffset::Minus), AucOffset::Minus),
+        Row {
+            label: Strategy::PowerLaw.name(),
+            method: Some(Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS }),
+            strategy: Some(Strategy::PowerLaw),
+        },
+        Row {
+            label: format!("x^p fit after {} labels", labels_for_rounds(late)),
+            method: Some(Method::ExponentFit { rounds: late }),
+            strategy: None,
+        },
+    ]
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
 
 impl Experiment for CosLowValue {
     fn id(&self) -> &'static str {
@@ -33,71 +66,200 @@ impl Experiment for CosLowValue {
         "Table: when is CoS-Low worth it? Prediction error vs labels and fine-tuning rounds, target 0.9"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
         let shared = paper_curves(ctx)?;
-        let t = TARGETS.iter().position(|&v| v == TARGET).expect("0.9 is a target");
-        let all_methods = methods();
-        let spent: Vec<Vec<dataeff::annotation::Spend>> = shared.iter().map(|c| spends(c, t)).collect();
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let t = target_index(TARGET);
+        let scores: Vec<(Method, MethodScore)> = Method::all().into_iter().map(|m| (m, score(m, &shared))).collect();
+        let scored = |m: Method| &scores.iter().find(|(n, _)| *n == m).expect("every method is scored").1;
+        let auc_mae = |m: Method| scored(m).auc_mae;
+        let factor = |m: Method| scored(m).budget[t].median.exp2();
+        // Mean labels and mean fine-tuning rounds a strategy spends to reach the target.
+        let spent = |s: Strategy| {
+            let spends: Vec<_> = shared.iter().map(|c| s.spend(c, t)).collect();
+            let labels: Vec<f64> = spends.iter().map(|p| p.labels).collect();
+            let rounds: Vec<f64> = spends.iter().map(|p| f64::from(p.rounds)).collect();
+            (mean(&labels), mean(&rounds))
+        };
         let mut table = Table::new(
             "cos_low_value",
             &["predictor", "labels_to_predict", "auc_mae", "median_budget_factor_t0.9", "mean_labels_to_reach_t0.9", "mean_rounds_to_reach_t0.9"],
         );
-        let mut numbers = std::collections::BTreeMap::new();
-        for (label, method, strategy) in ROWS {
-            let m = method.map(|name| all_methods.iter().find(|m| m.name == name).expect("method names match"));
-            let s = m.map(|m| score(m, &shared));
-            let labels = strategy.map(|k| mean(&spent.iter().map(|row| row[k].labels).collect::<Vec<_>>()));
-            let rounds = strategy.map(|k| mean(&spent.iter().map(|row| f64::from(row[k].rounds)).collect::<Vec<_>>()));
-            let factor = s.as_ref().map(|s| s.budget[t].median.exp2());
-            numbers.insert(label, (s.as_ref().map(|s| s.auc_mae), factor, labels, rounds));
-            table.push(vec![
-                Cell::text(label),
+        for row in rows() {
+            let labels_to_predict = match row.method {
+                None => 0,
                 // A one-shot AUC predictor is CoS-Low: it spends its k labels even when its AUC is perfect.
-                m.map_or(Cell::Int(0), |m| Cell::Int(if strategy.is_some_and(|k| (2..=4).contains(&k)) { COSLOW_LABELS as i64 } else { m.labels as i64 })),
-                s.as_ref().map(|s| s.auc_mae).into(),
-                factor.into(),
-                labels.map_or(Cell::Empty, |v| Cell::Num(v, 0)),
-                rounds.map_or(Cell::Empty, |v| Cell::Num(v, 2)),
+                Some(Method::FromAuc(_)) => COSLOW_LABELS as i64,
+                Some(m) => m.labels() as i64,
+            };
+            let reach = row.strategy.map(spent);
+            table.push(vec![
+                Cell::text(row.label),
+                Cell::Int(labels_to_predict),
+                row.method.map(auc_mae).into(),
+                row.method.map(factor).into(),
+                reach.map_or(Cell::Empty, |r| Cell::Num(r.0, 0)),
+                reach.map_or(Cell::Empty, |r| Cell::Num(r.1, 2)),
             ]);
         }
-        debug_assert_eq!(STRATEGIES.len(), 6);
-        let get = |k: &str| numbers[k];
-        let (doubling, perfect, plus, minus, power, late) = (
-            get(ROWS[0].0),
-            get(ROWS[1].0),
-            get(ROWS[2].0),
-            get(ROWS[3].0),
-            get(ROWS[4].0),
-            get(ROWS[5].0),
-        );
-        let f = |v: Option<f64>| v.unwrap_or(f64::NAN);
-        let summary = format!(
-            "**When is CoS-Low worth it?** (90 curves, target 0.9.) *As an AUC predictor*, CoS-Low at the paper's \
-             error (AUC MAE 0.086 for {COSLOW_LABELS} labels) beats extrapolating the learning curve after 100 labels \
-             (power law: AUC MAE {:.3}, median budget factor ×{:.2} against ×{:.2}–×{:.2}); extrapolation only catches \
-             up after 500 labels (x^p fit: MAE {:.3}). *As a budget*, though, the one-parameter curve `x^p` is the \
-             weak link: even a perfect AUC is off by a median factor of ×{:.2} and overestimates high targets, so a \
-             one-shot budget spends more labels than a doubling schedule ({:.0} vs {:.0} on average) while cutting \
-             fine-tuning rounds from {:.1} to {:.1}. CoS-Low therefore pays off where retraining cycles are the \
-             cost (compute, turnaround, a person waiting on each round), and where a quick first estimate of the \
-             order of magnitude is what is needed; where every label is expensive, a doubling schedule that stops \
-             at the first round past the target wastes fewer of them. A better curve family than `x^p` would \
-             help more than a better AUC predictor (see `curve_shape_error`).",
-            f(power.0),
-            f(power.1),
-            f(plus.1),
-            f(minus.1),
-            f(late.0),
-            f(perfect.1),
-            f(perfect.2),
-            f(doubling.2),
-            f(doubling.3),
-            f(perfect.3),
-        );
+        let summary = summarise(&Numbers {
+            curves: shared.len(),
+            cos_low_mae: auc_mae(Method::FromAuc(AucOffset::Plus)).max(auc_mae(Method::FromAuc(AucOffset::Minus))),
+            power: Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS },
+            power_mae: auc_mae(Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS }),
+            power_factor: factor(Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS }),
+            error_factors: {
+                let (plus, minus) = (factor(Method::FromAuc(AucOffset::Plus)), factor(Method::FromAuc(AucOffset::Minus)));
+                (plus.min(minus), plus.max(minus))
+            },
+            first_below: first_below_paper_error(&scores),
+            perfect_factor: factor(Method::FromAuc(AucOffset::Exact)),
+            shape_bias: shape_bias(&shared, t),
+            doubling: spent(Strategy::Doubling),
+            one_shot: spent(Strategy::OneShot(AucOffset::Exact)),
+        });
         Ok(Output { tables: vec![table], summary, ..Default::default() })
+    }
+}
+
+/// The numbers the summary reads, at the target.
+struct Numbers {
+    curves: usize,
+    /// AUC MAE of CoS-Low at the paper's error (the larger of its two sides).
+    cos_low_mae: f64,
+    /// The earliest power law, its AUC MAE and median budget factor.
+    power: Method,
+    power_mae: f64,
+    power_factor: f64,
+    /// Median budget factors of CoS-Low at the paper's error, the smaller and the larger side.
+    error_factors: (f64, f64),
+    /// The extrapolation with the fewest labels whose AUC MAE is below the paper's error.
+    first_below: Option<(Method, f64)>,
+    /// Median budget factor of `x^p` from the true AUC, and its mean signed log2 budget error.
+    perfect_factor: f64,
+    shape_bias: f64,
+    /// Mean labels and rounds to reach the target: doubling, and one-shot from the true AUC.
+    doubling: (f64, f64),
+    one_shot: (f64, f64),
+}
+
+/// Of the extrapolations (power law and `x^p` fit) the one with the fewest labels whose AUC MAE
+/// is below the paper's error, and that MAE.
+fn first_below_paper_error(scores: &[(Method, MethodScore)]) -> Option<(Method, f64)> {
+    scores
+        .iter()
+        .filter(|(m, s)| !matches!(m, Method::FromAuc(_)) && s.auc_mae < HEADLINE_AUC_ERROR)
+        .min_by(|a, b| a.0.labels().total_cmp(&b.0.labels()))
+        .map(|(m, s)| (*m, s.auc_mae))
+}
+
+/// The paragraph: every comparison in it is chosen by comparing the numbers it states.
+fn summarise(n: &Numbers) -> String {
+    let power_labels = n.power.labels();
+    let (low, high) = n.error_factors;
+    let versus = match (n.cos_low_mae < n.power_mae, high < n.power_factor) {
+        (true, true) => "beats",
+        (false, false) => "loses to",
+        (true, false) => "has a lower AUC error but a larger budget error than",
+        (false, true) => "has a higher AUC error but a smaller budget error than",
+    };
+    let catching_up = match n.first_below {
+        Some((m, mae)) => format!(
+            "the first extrapolation below the paper's AUC error needs {} labels ({}: MAE {mae:.3})",
+            m.labels(),
+            m.name()
+        ),
+        None => "no extrapolation falls below the paper's AUC error".into(),
+    };
+    let (more_labels, fewer_rounds) = (n.one_shot.0 > n.doubling.0, n.one_shot.1 < n.doubling.1);
+    let so = if n.shape_bias > 0.0 && more_labels { "so" } else { "and" };
+    let pays_off = match (more_labels, fewer_rounds) {
+        (true, true) => "CoS-Low therefore pays off where retraining cycles are the cost (compute, turnaround, a person \
+             waiting on each round), and where a quick first estimate of the order of magnitude is what is needed; \
+             where every label is expensive, a doubling schedule that stops at the first round past the target \
+             wastes fewer of them.",
+        (false, true) => "CoS-Low therefore pays off on both counts.",
+        (true, false) => "A doubling schedule is therefore the cheaper choice on both counts.",
+        (false, false) => "CoS-Low therefore pays off where labels are the cost, a doubling schedule where retraining \
+             cycles are.",
+    };
+    // What a perfect AUC gains over the paper's error at most, against what the curve shape costs.
+    let auc_gain = high.log2() - n.perfect_factor.log2();
+    let shape_cost = n.perfect_factor.log2();
+    let (help, weak_link) = if shape_cost > auc_gain {
+        ("more", "the one-parameter curve `x^p` is the weak link")
+    } else {
+        ("less", "the AUC error weighs more than the curve shape")
+    };
+    format!(
+        "**When is CoS-Low worth it?** ({} curves, target {TARGET}.) *As an AUC predictor*, CoS-Low at the paper's \
+         error (AUC MAE {:.3} for {COSLOW_LABELS} labels) {versus} a power law extrapolated after {power_labels} \
+         labels (AUC MAE {:.3}, median budget factor ×{:.2} against ×{low:.2}–×{high:.2}); {catching_up}. *As a \
+         budget*, though, {weak_link}: even a perfect AUC is off by a median \
+         factor of ×{:.2} and {} the budget (mean signed log2 error {:+.2}), {so} a one-shot budget spends {} labels \
+         than a doubling schedule ({:.0} vs {:.0} on average) while {} fine-tuning rounds from {:.1} to {:.1}. \
+         {pays_off} A better curve family than `x^p` would help {help} than a better AUC predictor (see \
+         `curve_shape_error`): a perfect AUC instead of the paper's error gains at most a factor of ×{:.2} on the \
+         median budget (from ×{high:.2} to ×{:.2}), while the curve shape alone costs ×{:.2}.",
+        n.curves,
+        n.cos_low_mae,
+        n.power_mae,
+        n.power_factor,
+        n.perfect_factor,
+        over_or_under(n.shape_bias),
+        n.shape_bias,
+        more_or_fewer(n.one_shot.0, n.doubling.0),
+        n.one_shot.0,
+        n.doubling.0,
+        cutting_or_raising(n.doubling.1, n.one_shot.1),
+        n.doubling.1,
+        n.one_shot.1,
+        auc_gain.exp2(),
+        n.perfect_factor,
+        n.perfect_factor,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbers() -> Numbers {
+        Numbers {
+            curves: 90,
+            cos_low_mae: 0.086,
+            power: Method::PowerLaw { rounds: EXTRAPOLATION_ROUNDS },
+            power_mae: 0.111,
+            power_factor: 2.68,
+            error_factors: (1.59, 2.58),
+            first_below: Some((Method::ExponentFit { rounds: 2 }, 0.073)),
+            perfect_factor: 1.99,
+            shape_bias: 1.23,
+            doubling: (3034.0, 6.5),
+            one_shot: (3485.0, 1.5),
+        }
+    }
+
+    #[test]
+    fn the_comparisons_follow_the_numbers() {
+        let text = summarise(&numbers());
+        for words in ["beats a power law", "needs 100 labels", "overestimates", "spends more labels", "cutting", "help more"] {
+            assert!(text.contains(words), "{words:?} missing from {text}");
+        }
+        let flipped = Numbers {
+            power_mae: 0.05,
+            power_factor: 1.2,
+            first_below: None,
+            perfect_factor: 1.1,
+            shape_bias: -0.5,
+            one_shot: (2000.0, 7.0),
+            ..numbers()
+        };
+        let text = summarise(&flipped);
+        for words in ["loses to a power law", "no extrapolation", "underestimates", "spends fewer labels", "raising", "help less"] {
+            assert!(text.contains(words), "{words:?} missing from {text}");
+        }
     }
 }

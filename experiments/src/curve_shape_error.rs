@@ -5,20 +5,17 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use dataeff::curve::MAX_BUDGET;
 use dataeff::evaluate::{budget_error, summarise};
 use dataeff::Family;
 
-use crate::baselines::{TARGETS, actual_budgets, from_auc};
+use crate::baselines::{HEADLINE_AUC_ERROR, TARGETS, actual_budgets, from_auc, signed_budget_error};
 use crate::figure::{Draw, FONT, palette, plot_err, render};
-use crate::study::paper_curves;
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::study::{paper_curves, scopes};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct CurveShapeError;
-
-/// Scopes summarised: each family, then all three together.
-pub fn scopes() -> Vec<(String, Option<Family>)> {
-    Family::ALL.iter().map(|f| (f.prefix().to_string(), Some(*f))).chain([("all".to_string(), None)]).collect()
-}
 
 impl Experiment for CurveShapeError {
     fn id(&self) -> &'static str {
@@ -28,7 +25,7 @@ impl Experiment for CurveShapeError {
         "Table + figure: budget error of x^p given each curve's true AUC (the floor of any AUC predictor)"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
@@ -42,12 +39,11 @@ impl Experiment for CurveShapeError {
         let mut points: Vec<(Family, usize, f64, f64)> = Vec::new();
         for c in &shared {
             let actual = actual_budgets(c);
-            let predicted = from_auc(c.summary.extrapolation_auc, 0.0);
+            let predicted = from_auc(c.summary.extrapolation_auc);
             for (i, &t) in TARGETS.iter().enumerate() {
                 let (a, p) = (actual[i], predicted.budgets[i]);
                 let err = budget_error(p, a);
-                let signed = err.map(|e| if p.unwrap_or(5000.0) >= a.unwrap_or(0.0) { e } else { -e });
-                records.push((c.family, i, signed));
+                records.push((c.family, i, signed_budget_error(p, a)));
                 if let (Some(a), Some(p)) = (a, p) {
                     points.push((c.family, i, a.max(1.0), p.max(1.0)));
                 }
@@ -102,9 +98,10 @@ impl Experiment for CurveShapeError {
         let figure = render("curve_shape_error", (1700, 480), &BudgetScatter { points })?;
         let summary = format!(
             "Even with a perfect AUC, the one-parameter curve `x^p` misreads real curves' shapes: {headline}. \
-             A curve that never reaches a target within 5000 examples is counted in `never_reached` and left \
-             out of the averages; `mean_signed_log2` > 0 means `x^p` asks for more examples than needed. \
-             This is the floor under the paper's 8.6% error that no better AUC predictor can remove."
+             A curve that never reaches a target within {MAX_BUDGET} examples is counted in `never_reached` and \
+             left out of the averages; `mean_signed_log2` > 0 means `x^p` asks for more examples than needed. \
+             This is the floor under the paper's {:.1}% error that no better AUC predictor can remove.",
+            100.0 * HEADLINE_AUC_ERROR
         );
         Ok(Output { tables: vec![summary_table, by_task], figures: vec![figure], summary, ..Default::default() })
     }

@@ -11,7 +11,8 @@ use dataeff::Family;
 
 use crate::figure::{Draw, FONT, palette, plot_err, render, x_tick_labels};
 use crate::study::{TaskCurve, family_curves, published_curves};
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct Curves;
 
@@ -26,7 +27,7 @@ impl Experiment for Curves {
         "Figure: the data-efficiency curve grid per family, hockey-stick to quick-slope"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {

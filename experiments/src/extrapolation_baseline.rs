@@ -7,80 +7,19 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use dataeff::evaluate::{auc_absolute_error, auc_relative_error, budget_error, summarise};
 use dataeff::predict::COSLOW_LABELS;
 
-use crate::baselines::{
-    HEADLINE_AUC_ERROR, OBSERVED_ROUNDS, Prediction, TARGETS, actual_budgets, exponent_extrapolation, from_auc,
-    power_law_extrapolation,
-};
+use crate::baselines::{AucOffset, Method, TARGETS, score};
 use crate::figure::{Draw, FONT, palette, plot_err, render};
-use crate::study::{TaskCurve, paper_curves};
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::study::paper_curves;
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct ExtrapolationBaseline;
 
-/// Predicts one curve's data efficiency (`None`: the fit failed).
-pub type Predictor = Box<dyn Fn(&TaskCurve) -> Option<Prediction>>;
-
-/// A predictor of one curve's data efficiency: its name and how it predicts (None: the fit failed).
-pub struct Method {
-    pub name: String,
-    pub labels: f64,
-    pub predict: Predictor,
-}
-
-/// Every predictor compared, in table order.
-pub fn methods() -> Vec<Method> {
-    let k = COSLOW_LABELS as f64;
-    let mut out = vec![
-        Method { name: "x^p, true AUC (floor)".into(), labels: 0.0, predict: Box::new(|c| Some(from_auc(c.summary.extrapolation_auc, 0.0))) },
-        Method {
-            name: format!("x^p, true AUC + {HEADLINE_AUC_ERROR}"),
-            labels: k,
-            predict: Box::new(move |c| Some(from_auc(c.summary.extrapolation_auc + HEADLINE_AUC_ERROR, k))),
-        },
-        Method {
-            name: format!("x^p, true AUC − {HEADLINE_AUC_ERROR}"),
-            labels: k,
-            predict: Box::new(move |c| Some(from_auc(c.summary.extrapolation_auc - HEADLINE_AUC_ERROR, k))),
-        },
-    ];
-    for m in OBSERVED_ROUNDS {
-        let labels = crate::baselines::labels_for_rounds(m);
-        out.push(Method { name: format!("power law, first {m} budgets"), labels, predict: Box::new(move |c| power_law_extrapolation(c, m).ok()) });
-        out.push(Method { name: format!("x^p fit, first {m} budgets"), labels, predict: Box::new(move |c| exponent_extrapolation(c, m).ok()) });
-    }
-    out
-}
-
-/// Per-method scores over a set of curves.
-pub struct MethodScore {
-    pub auc_mae: f64,
-    pub auc_rel: f64,
-    /// Per target: summary of |log2| budget errors.
-    pub budget: Vec<dataeff::evaluate::ErrorSummary>,
-    pub failed: usize,
-}
-
-pub fn score(method: &Method, curves: &[TaskCurve]) -> MethodScore {
-    let (mut abs, mut rel, mut failed) = (Vec::new(), Vec::new(), 0);
-    let mut errors: Vec<Vec<f64>> = vec![Vec::new(); TARGETS.len()];
-    for c in curves {
-        let Some(p) = (method.predict)(c) else {
-            failed += 1;
-            continue;
-        };
-        let truth = c.summary.extrapolation_auc;
-        abs.push(auc_absolute_error(p.auc, truth));
-        rel.push(auc_relative_error(p.auc, truth));
-        for (i, a) in actual_budgets(c).into_iter().enumerate() {
-            errors[i].extend(budget_error(p.budgets[i], a));
-        }
-    }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    MethodScore { auc_mae: mean(&abs), auc_rel: mean(&rel), budget: errors.iter().map(|e| summarise(e)).collect(), failed }
-}
+/// The methods the summary quotes: the floor, the earliest power law and the latest `x^p` fit.
+const HIGHLIGHTED: [Method; 3] =
+    [Method::FromAuc(AucOffset::Exact), Method::PowerLaw { rounds: 2 }, Method::ExponentFit { rounds: 4 }];
 
 impl Experiment for ExtrapolationBaseline {
     fn id(&self) -> &'static str {
@@ -90,7 +29,7 @@ impl Experiment for ExtrapolationBaseline {
         "Table + figure: learning-curve extrapolation from a few budgets vs x^p from the (true ± error) AUC"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
@@ -102,11 +41,11 @@ impl Experiment for ExtrapolationBaseline {
         let mut table = Table::new("extrapolation_baseline", &columns);
         let mut lines = Vec::new();
         let mut sentences = Vec::new();
-        for method in methods() {
-            let s = score(&method, &shared);
+        for method in Method::all() {
+            let s = score(method, &shared);
             let mut row = vec![
-                Cell::text(&method.name),
-                Cell::Int(method.labels as i64),
+                Cell::text(method.name()),
+                Cell::Int(method.labels() as i64),
                 Cell::Int(shared.len() as i64),
                 Cell::Int(s.failed as i64),
                 s.auc_mae.into(),
@@ -116,22 +55,40 @@ impl Experiment for ExtrapolationBaseline {
             let last = s.budget.last().expect("targets");
             row.extend([Cell::from(last.mean), Cell::Num(last.within_factor_two, 2)]);
             table.push(row);
-            if method.name.starts_with("power law, first 2") || method.name.starts_with("x^p, true AUC (") || method.name.starts_with("x^p fit, first 4") {
+            if HIGHLIGHTED.contains(&method) {
                 sentences.push(format!(
-                    "{} ({} labels): AUC MAE {:.3}, median budget error ×{:.2} at target 0.9",
-                    method.name, method.labels, s.auc_mae, last.median.exp2()
+                    "{} ({} labels): AUC MAE {:.3}, median budget error ×{:.2} at target {}",
+                    method.name(),
+                    method.labels(),
+                    s.auc_mae,
+                    last.median.exp2(),
+                    TARGETS[TARGETS.len() - 1]
                 ));
             }
-            lines.push((method.name.clone(), s.budget.iter().map(|b| b.median).collect::<Vec<_>>()));
+            lines.push((method, s.budget.iter().map(|b| b.median).collect::<Vec<_>>()));
         }
+        // Targets at which some power law's median error is zero: read off the measured points.
+        let exact: Vec<String> = TARGETS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| lines.iter().any(|(m, medians)| matches!(m, Method::PowerLaw { .. }) && medians[*i] == 0.0))
+            .map(|(_, t)| t.to_string())
+            .collect();
+        let hence = match exact.split_last() {
+            None => String::new(),
+            Some((last, [])) => format!(" (hence its zero medians at target {last})"),
+            Some((last, rest)) => format!(" (hence its zero medians at targets {} and {last})", rest.join(", ")),
+        };
+        let tasks: std::collections::BTreeSet<&str> = shared.iter().map(|c| c.task.as_str()).collect();
         let figure = render("extrapolation_baseline", (1100, 560), &ErrorLines { lines })?;
         let summary = format!(
             "Errors are defined once (`dataeff::evaluate`): AUC absolute and relative error, and budget error \
-             |log2(predicted/needed)| per target, over the 90 curves of the paper's 30 tasks; extrapolators see \
+             |log2(predicted/needed)| per target, over the {} curves of the paper's {} tasks; extrapolators see \
              the normalised curve (zero-shot floor and ceiling known; where no human level is published the ceiling \
              is the curve's best score, an advantage to the extrapolators). The power law keeps the measured points, \
-             so a target already met within the budgets it saw is read exactly (hence its zero medians at low \
-             targets). {}. CoS-Low spends {} labels.",
+             so a target already met within the budgets it saw is read exactly{hence}. {}. CoS-Low spends {} labels.",
+            shared.len(),
+            tasks.len(),
             sentences.join("; "),
             COSLOW_LABELS
         );
@@ -140,7 +97,8 @@ impl Experiment for ExtrapolationBaseline {
 }
 
 struct ErrorLines {
-    lines: Vec<(String, Vec<f64>)>,
+    /// Each method and its median budget error per target.
+    lines: Vec<(Method, Vec<f64>)>,
 }
 
 impl Draw for ErrorLines {
@@ -162,24 +120,23 @@ impl Draw for ErrorLines {
             .label_style((FONT, 12).into_font().color(&palette::INK))
             .draw()
             .map_err(plot_err)?;
-        for (i, (name, medians)) in self.lines.iter().enumerate() {
+        for (i, (method, medians)) in self.lines.iter().enumerate() {
             // Greys: x^p from the (true ± error) AUC; oranges: power law; blues: x^p fit; darker = more budgets seen.
-            let shade = |rgb: RGBColor, k: f64| RGBColor(
-                (f64::from(rgb.0) * k) as u8, (f64::from(rgb.1) * k) as u8, (f64::from(rgb.2) * k) as u8);
-            let m = name.chars().rev().find_map(|ch| ch.to_digit(10)).map_or(0.0, f64::from);
-            let color = if name.starts_with("x^p, true") {
-                palette::INK.mix(1.0 - 0.3 * i as f64).to_rgba()
-            } else if name.starts_with("power law") {
-                shade(palette::family(dataeff::Family::Mistral), 1.3 - 0.2 * m).to_rgba()
-            } else {
-                shade(palette::family(dataeff::Family::Llama), 1.3 - 0.2 * m).to_rgba()
+            let shade = |rgb: RGBColor, rounds: usize| {
+                let k = 1.3 - 0.2 * rounds as f64;
+                RGBColor((f64::from(rgb.0) * k) as u8, (f64::from(rgb.1) * k) as u8, (f64::from(rgb.2) * k) as u8)
+            };
+            let color = match *method {
+                Method::FromAuc(_) => palette::INK.mix(1.0 - 0.3 * i as f64).to_rgba(),
+                Method::PowerLaw { rounds } => shade(palette::family(dataeff::Family::Mistral), rounds).to_rgba(),
+                Method::ExponentFit { rounds } => shade(palette::family(dataeff::Family::Llama), rounds).to_rgba(),
             };
             let style = color.stroke_width(2);
             let pts: Vec<(f64, f64)> = TARGETS.iter().copied().zip(medians.iter().copied()).filter(|p| p.1.is_finite()).collect();
             chart
                 .draw_series(LineSeries::new(pts.clone(), style))
                 .map_err(plot_err)?
-                .label(name.clone())
+                .label(method.name())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, color.filled()))).map_err(plot_err)?;
         }

@@ -5,12 +5,14 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use dataeff::stats::{CorrelationKind, correlation};
+use dataeff::stats::CorrelationKind;
 use dataeff::Family;
 
-use crate::figure::{Draw, FONT, palette, plot_err, render};
+use crate::correlation::{COLUMNS, cells, correlate};
+use crate::figure::{Draw, FONT, palette, plot_err, render, unit_square_panel};
 use crate::study::published_curves;
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct FamilyAgreement;
 
@@ -25,38 +27,32 @@ impl Experiment for FamilyAgreement {
         "Table + figure: agreement of task AUC between model families"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
         let curves = published_curves(ctx)?;
         let tasks = ctx.published.shared_tasks();
         let auc = |f: Family, t: &str| curves[&(f, t.to_string())].summary.extrapolation_auc;
-        let mut table =
-            Table::new("family_agreement", &["family_a", "family_b", "method", "r", "ci_low", "ci_high", "p_value", "n"]);
+        let mut columns = vec!["family_a", "family_b", "method"];
+        columns.extend(COLUMNS);
+        let mut table = Table::new("family_agreement", &columns);
         let mut panels = Vec::new();
         let mut spearmans = Vec::new();
         for (a, b) in PAIRS {
             let xa: Vec<f64> = tasks.iter().map(|t| auc(a, t)).collect();
             let xb: Vec<f64> = tasks.iter().map(|t| auc(b, t)).collect();
             for (method, kind) in [("spearman", CorrelationKind::Spearman), ("pearson", CorrelationKind::Pearson)] {
-                let c = correlation(kind, &xa, &xb, crate::zero_shot_vs_auc::LEVEL);
+                let c = correlate(kind, &xa, &xb);
                 if method == "spearman" {
                     spearmans.push(format!(
                         "{a}–{b} {}",
                         c.map_or("undefined".into(), |c| format!("ρ = {:.2} [{:.2}, {:.2}]", c.r, c.lo, c.hi))
                     ));
                 }
-                table.push(vec![
-                    Cell::text(a.prefix()),
-                    Cell::text(b.prefix()),
-                    Cell::text(method),
-                    c.map(|c| c.r).into(),
-                    c.map(|c| c.lo).into(),
-                    c.map(|c| c.hi).into(),
-                    c.map_or(Cell::Empty, |c| Cell::Sci(c.p_value)),
-                    Cell::Int(xa.len() as i64),
-                ]);
+                let mut row = vec![Cell::text(a.prefix()), Cell::text(b.prefix()), Cell::text(method)];
+                row.extend(cells(c, xa.len()));
+                table.push(row);
             }
             panels.push((a, b, xa.into_iter().zip(xb).collect()));
         }
@@ -84,21 +80,8 @@ impl Draw for Pairs {
             .titled("Task AUC of one family against another (paper's 30 tasks)", (FONT, 22).into_font().color(&palette::INK))
             .map_err(plot_err)?;
         for (area, (a, b, points)) in body.split_evenly((1, self.panels.len())).iter().zip(&self.panels) {
-            let mut chart = ChartBuilder::on(area)
-                .margin(14)
-                .x_label_area_size(40)
-                .y_label_area_size(50)
-                .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-                .map_err(plot_err)?;
-            chart
-                .configure_mesh()
-                .light_line_style(palette::GRID.mix(0.5))
-                .bold_line_style(palette::GRID)
-                .x_desc(format!("AUC, {}", a.model()))
-                .y_desc(format!("AUC, {}", b.model()))
-                .label_style((FONT, 12).into_font().color(&palette::INK))
-                .draw()
-                .map_err(plot_err)?;
+            let (x_desc, y_desc) = (format!("AUC, {}", a.model()), format!("AUC, {}", b.model()));
+            let mut chart = unit_square_panel(area, None, &x_desc, &y_desc)?;
             chart
                 .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], palette::MUTED.stroke_width(1)))
                 .map_err(plot_err)?;

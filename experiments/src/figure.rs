@@ -4,6 +4,7 @@
 use std::sync::Once;
 
 use anyhow::anyhow;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
@@ -80,6 +81,32 @@ where
         .label_font((FONT, 12))
         .draw()
         .map_err(plot_err)
+}
+
+/// One panel of a row of scatter plots on [0, 1] × [0, 1] (an AUC or a score on each axis) in
+/// the project's style: an optional caption, a light grid, a description under each axis.
+pub fn unit_square_panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: Option<&str>,
+    x_desc: &str,
+    y_desc: &str,
+) -> anyhow::Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let mut builder = ChartBuilder::on(area);
+    builder.margin(14).x_label_area_size(40).y_label_area_size(50);
+    if let Some(caption) = caption {
+        builder.caption(caption, (FONT, 16).into_font().color(&palette::INK));
+    }
+    let mut chart = builder.build_cartesian_2d(0f64..1f64, 0f64..1f64).map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(palette::GRID.mix(0.5))
+        .bold_line_style(palette::GRID)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FONT, 12).into_font().color(&palette::INK))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
 }
 
 /// Label budgets under an x axis drawn on the log2 position scale (plotters cannot format custom

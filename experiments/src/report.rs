@@ -3,17 +3,19 @@
 
 use std::path::PathBuf;
 
-use crate::{Context, Experiment, FIGURES_DIR, Output, RESULTS_DIR, registry};
+use crate::experiment::{Context, Experiment, FIGURES_DIR, Output, RESULTS_DIR};
 
-pub const ID: &str = "report";
 /// Tables longer than this are linked rather than inlined.
 const MAX_INLINE_ROWS: usize = 30;
 
-pub struct Report;
+/// The report; `sections` lists the experiments it is composed of (the registry's, given by it).
+pub struct Report {
+    pub sections: fn() -> Vec<Box<dyn Experiment>>,
+}
 
 impl Experiment for Report {
     fn id(&self) -> &'static str {
-        ID
+        "report"
     }
     fn title(&self) -> &'static str {
         "paper_figures/REPORT.md: every experiment's table, figure and finding on one page"
@@ -24,16 +26,16 @@ impl Experiment for Report {
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
         let mut sections = Vec::new();
-        for exp in registry().into_iter().filter(|e| e.id() != ID) {
+        for exp in (self.sections)() {
             let output = exp.run(ctx)?;
             sections.push((exp, output));
         }
-        compose(ctx, &sections)
+        compose(&sections)
     }
 }
 
 /// Build the report from experiments' outputs.
-pub fn compose(_ctx: &Context, sections: &[(Box<dyn Experiment>, Output)]) -> anyhow::Result<Output> {
+pub fn compose(sections: &[(Box<dyn Experiment>, Output)]) -> anyhow::Result<Output> {
     let mut md = String::from(
         "# dataeff report\n\n\
          Reproduction of *Efficiently Estimating Data Efficiency for Language Model Fine-tuning* (Je & Raffel, \

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use dataeff::curve::{NormalisedCurve, normalised_curve, select_scores, auc};
 use dataeff::{AucSummary, Family};
 
-use crate::Context;
+use crate::experiment::Context;
 
 /// One task's published curve for one family.
 #[derive(Clone, Debug)]
@@ -56,6 +56,11 @@ pub fn family_curves(
     shared_only: bool,
 ) -> Vec<&TaskCurve> {
     curves.values().filter(|c| c.family == family && (c.shared || !shared_only)).collect()
+}
+
+/// Scopes summarised by the beyond-the-paper experiments: each family, then all three together.
+pub fn scopes() -> Vec<(String, Option<Family>)> {
+    Family::ALL.iter().map(|f| (f.prefix().to_string(), Some(*f))).chain([("all".to_string(), None)]).collect()
 }
 
 /// The 90 curves the beyond-the-paper experiments evaluate: the paper's 30 shared tasks × 3

@@ -8,10 +8,11 @@ use plotters::prelude::*;
 use dataeff::predict::budget_for_target;
 use dataeff::Family;
 
-use crate::baselines::{HEADLINE_AUC_ERROR, TARGETS, actual_budgets};
+use crate::baselines::{HEADLINE_AUC_ERROR, actual_budgets, clamp_auc, target_index};
 use crate::figure::{Draw, FONT, palette, plot_err, render};
 use crate::study::paper_curves;
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct Uncertainty;
 
@@ -22,7 +23,40 @@ const FIGURE_TARGET: f64 = 0.9;
 
 /// Budget for `target` at `auc`, with the AUC kept inside (0, 1).
 fn budget(target: f64, auc: f64) -> f64 {
-    budget_for_target(target, auc.clamp(1e-3, 1.0 - 1e-3)).expect("AUC clamped into (0, 1) and target in (0, 1]")
+    budget_for_target(target, clamp_auc(auc)).expect("AUC clamped into (0, 1) and target in (0, 1]")
+}
+
+/// The AUC at which the summary reads the interval.
+const EXAMPLE_AUC: f64 = 0.4;
+
+/// The paragraph: where on `aucs` an AUC error of ±0.05 moves the budget for [`FIGURE_TARGET`]
+/// most (in examples and as a ratio), found by comparing the intervals, and the interval at
+/// [`EXAMPLE_AUC`].
+fn summarise(aucs: &[f64]) -> String {
+    let e = AUC_ERRORS[0];
+    // (AUC, low, high) of the ±e interval at each AUC: a higher AUC means fewer examples.
+    let intervals: Vec<(f64, f64, f64)> =
+        aucs.iter().map(|&a| (a, budget(FIGURE_TARGET, a + e), budget(FIGURE_TARGET, a - e))).collect();
+    let widest = |key: fn(&(f64, f64, f64)) -> f64| {
+        *intervals.iter().max_by(|a, b| key(a).total_cmp(&key(b))).expect("a grid of AUCs")
+    };
+    let (a_abs, lo_abs, hi_abs) = widest(|(_, lo, hi)| hi - lo);
+    let (a_rel, lo_rel, hi_rel) = widest(|(_, lo, hi)| hi / lo);
+    let mid = EXAMPLE_AUC;
+    format!(
+        "For {:.0}% of human level, an AUC error of ±{e} moves the budget most in examples at AUC {a_abs:.2} \
+         ({lo_abs:.0}–{hi_abs:.0}) and most as a ratio at AUC {a_rel:.2} ({lo_rel:.0}–{hi_rel:.0}, \
+         ×{:.2}); at AUC {mid} the budget is {:.0} examples, and ±{e} widens it to {:.0}–{:.0} \
+         (±{HEADLINE_AUC_ERROR}: {:.0}–{:.0}). The dots are the real curves' needs at their true AUC: their scatter \
+         around the line is the curve-shape error of `curve_shape_error`.",
+        100.0 * FIGURE_TARGET,
+        hi_rel / lo_rel,
+        budget(FIGURE_TARGET, mid),
+        budget(FIGURE_TARGET, mid + e),
+        budget(FIGURE_TARGET, mid - e),
+        budget(FIGURE_TARGET, mid + HEADLINE_AUC_ERROR),
+        budget(FIGURE_TARGET, mid - HEADLINE_AUC_ERROR),
+    )
 }
 
 impl Experiment for Uncertainty {
@@ -33,7 +67,7 @@ impl Experiment for Uncertainty {
         "Table + figure: the budget interval implied by an AUC error of ±0.05 and ±0.086"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
@@ -54,23 +88,12 @@ impl Experiment for Uncertainty {
             }
         }
         let curves = paper_curves(ctx)?;
-        let target_index = TARGETS.iter().position(|&t| t == FIGURE_TARGET).expect("0.9 is a target");
+        let i = target_index(FIGURE_TARGET);
         let real: Vec<(Family, f64, f64)> = curves
             .iter()
-            .filter_map(|c| Some((c.family, c.summary.extrapolation_auc, actual_budgets(c)[target_index]?.max(1.0))))
+            .filter_map(|c| Some((c.family, c.summary.extrapolation_auc, actual_budgets(c)[i]?.max(1.0))))
             .collect();
-        let mid = 0.4;
-        let summary = format!(
-            "Where curves are slow the budget is most sensitive: at AUC {mid} the budget for 90% of human level is \
-             {:.0} examples, and an AUC error of ±0.05 widens it to {:.0}–{:.0} (±{HEADLINE_AUC_ERROR}: {:.0}–{:.0}). \
-             The dots are the real curves' needs at their true AUC: their scatter around the line is the curve-shape \
-             error of `curve_shape_error`.",
-            budget(FIGURE_TARGET, mid),
-            budget(FIGURE_TARGET, mid + 0.05),
-            budget(FIGURE_TARGET, mid - 0.05),
-            budget(FIGURE_TARGET, mid + HEADLINE_AUC_ERROR),
-            budget(FIGURE_TARGET, mid - HEADLINE_AUC_ERROR),
-        );
+        let summary = summarise(&aucs);
         let figure = render("uncertainty", (1100, 600), &Bands { real })?;
         Ok(Output { tables: vec![table], figures: vec![figure], summary, ..Default::default() })
     }

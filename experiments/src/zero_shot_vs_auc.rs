@@ -5,22 +5,22 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use dataeff::stats::{CorrelationKind, correlation};
+use dataeff::stats::CorrelationKind;
 use dataeff::Family;
 
-use crate::figure::{Draw, FONT, palette, plot_err, render};
+use crate::correlation::{COLUMNS, cells, correlate};
+use crate::figure::{Draw, FONT, palette, plot_err, render, unit_square_panel};
 use crate::study::{TaskCurve, family_curves, published_curves};
-use crate::{Cell, Context, Experiment, Output, Table};
+use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::table::{Cell, Table};
 
 pub struct ZeroShotVsAuc;
 
 /// A per-task quantity correlated with AUC.
 type Feature = fn(&TaskCurve) -> Option<f64>;
 
-pub const LEVEL: f64 = 0.95;
-
 /// The normalised zero-shot gap: the share of the ceiling still missing at zero-shot.
-pub fn zero_shot_gap(c: &TaskCurve) -> Option<f64> {
+fn zero_shot_gap(c: &TaskCurve) -> Option<f64> {
     c.zero_shot.map(|z| (c.summary.human_eval - z) / c.summary.human_eval)
 }
 
@@ -32,15 +32,14 @@ impl Experiment for ZeroShotVsAuc {
         "Table + figure: correlation of zero-shot score (and zero-shot gap) with AUC per family"
     }
     fn inputs(&self) -> &'static [&'static str] {
-        crate::PUBLISHED_INPUTS
+        PUBLISHED_INPUTS
     }
 
     fn run(&self, ctx: &Context) -> anyhow::Result<Output> {
         let curves = published_curves(ctx)?;
-        let mut table = Table::new(
-            "zero_shot_vs_auc",
-            &["family", "tasks", "predictor", "method", "r", "ci_low", "ci_high", "p_value", "n"],
-        );
+        let mut columns = vec!["family", "tasks", "predictor", "method"];
+        columns.extend(COLUMNS);
+        let mut table = Table::new("zero_shot_vs_auc", &columns);
         let mut panels = Vec::new();
         let mut pearson_by_family = Vec::new();
         let sets: Vec<(Family, &str, Vec<&TaskCurve>)> = Family::ALL
@@ -55,21 +54,13 @@ impl Experiment for ZeroShotVsAuc {
                 let (x, y): (Vec<f64>, Vec<f64>) =
                     tasks.iter().filter_map(|c| Some((predictor(c)?, c.summary.extrapolation_auc))).unzip();
                 for (method, kind) in [("pearson", CorrelationKind::Pearson), ("spearman", CorrelationKind::Spearman)] {
-                    let c = correlation(kind, &x, &y, LEVEL);
+                    let c = correlate(kind, &x, &y);
                     if *set == "paper_30" && name == "zero_shot" && method == "pearson" {
                         pearson_by_family.push((*family, c.map(|c| (c.r, c.lo, c.hi))));
                     }
-                    table.push(vec![
-                        Cell::text(family.prefix()),
-                        Cell::text(*set),
-                        Cell::text(name),
-                        Cell::text(method),
-                        c.map(|c| c.r).into(),
-                        c.map(|c| c.lo).into(),
-                        c.map(|c| c.hi).into(),
-                        c.map_or(Cell::Empty, |c| Cell::Sci(c.p_value)),
-                        Cell::Int(x.len() as i64),
-                    ]);
+                    let mut row = vec![Cell::text(family.prefix()), Cell::text(*set), Cell::text(name), Cell::text(method)];
+                    row.extend(cells(c, x.len()));
+                    table.push(row);
                 }
             }
             if *set == "paper_30" {
@@ -105,22 +96,7 @@ impl Draw for Scatter {
             .titled("Zero-shot score vs data-efficiency AUC (paper's 30 tasks)", (FONT, 22).into_font().color(&palette::INK))
             .map_err(plot_err)?;
         for (area, (family, points)) in body.split_evenly((1, self.panels.len())).iter().zip(&self.panels) {
-            let mut chart = ChartBuilder::on(area)
-                .margin(14)
-                .caption(family.model(), (FONT, 16).into_font().color(&palette::INK))
-                .x_label_area_size(40)
-                .y_label_area_size(50)
-                .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-                .map_err(plot_err)?;
-            chart
-                .configure_mesh()
-                .light_line_style(palette::GRID.mix(0.5))
-                .bold_line_style(palette::GRID)
-                .x_desc("zero-shot score")
-                .y_desc("AUC")
-                .label_style((FONT, 12).into_font().color(&palette::INK))
-                .draw()
-                .map_err(plot_err)?;
+            let mut chart = unit_square_panel(area, Some(family.model()), "zero-shot score", "AUC")?;
             let color = palette::family(*family);
             chart
                 .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.mix(0.8).filled())))
