@@ -10,6 +10,7 @@ pub mod curve;
 pub mod evaluate;
 pub mod family;
 pub mod fsio;
+pub mod json;
 pub mod learning_curve;
 pub mod model;
 pub mod predict;
