@@ -14,6 +14,7 @@ pub mod curve;
 pub mod evaluate;
 pub mod family;
 pub mod fsio;
+pub mod json;
 pub mod learning_curve;
 #[cfg(feature = "lm")]
 pub mod model;

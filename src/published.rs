@@ -6,8 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::Value;
 
+use crate::json::{self, JsonError};
 use crate::results::{Metrics, TaskResults};
 
 /// Sub-directory holding the per-task result files.
@@ -17,20 +19,26 @@ pub const HUMAN_EVAL_FILE: &str = "human_eval.json";
 /// Suffix of a result file after `<family>_<task>`.
 pub const RESULT_SUFFIX: &str = "_full_result_v2.json";
 
+/// The layout of a result file, for messages.
+const RESULT_LAYOUT: &str = "a result file is {budget: {metric: number or null}}";
+/// The layout of `human_eval.json`, for messages.
+const HUMAN_EVAL_LAYOUT: &str = "human_eval.json is {task: {\"score\": number or null, \"method\": string}}";
+
 #[derive(Debug, thiserror::Error)]
 pub enum PublishedError {
     #[error("{path}: cannot read: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{path}: not valid JSON at line {line}, column {column}: {message}")]
-    Json { path: PathBuf, line: usize, column: usize, message: String },
-    #[error("{path}: {key}: expected {expected}, found {found}")]
+    #[error("{path}: {error} ({layout})")]
+    Json { path: PathBuf, error: JsonError, layout: &'static str },
+    #[error("{path}: field `{key}`: expected {expected}, found {found}")]
     Field { path: PathBuf, key: String, expected: &'static str, found: String },
     #[error("{dir}: no files named `{family}_<task>{RESULT_SUFFIX}`")]
     NoTasks { dir: PathBuf, family: String },
 }
 
 /// Human level of one task as the authors' file gives it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "Value")]
 pub enum HumanLevel {
     /// A numeric score.
     Score(f64),
@@ -41,104 +49,79 @@ pub enum HumanLevel {
     Invalid(String),
 }
 
-/// Human level per task.
-pub type HumanEval = BTreeMap<String, HumanLevel>;
-
-fn read_json(path: &Path) -> Result<Value, PublishedError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PublishedError::Io { path: path.into(), source })?;
-    serde_json::from_str(&text).map_err(|e| PublishedError::Json {
-        path: path.into(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })
+/// A score may be anything: what is not a number or null is kept, described, as
+/// [`HumanLevel::Invalid`].
+impl From<Value> for HumanLevel {
+    fn from(score: Value) -> Self {
+        match score {
+            Value::Null => HumanLevel::Unknown,
+            Value::Number(n) => n.as_f64().map_or(HumanLevel::Unknown, HumanLevel::Score),
+            Value::String(s) => HumanLevel::Invalid(format!("the string {s:?}")),
+            Value::Array(_) => HumanLevel::Invalid("an array".into()),
+            Value::Object(_) => HumanLevel::Invalid("an object".into()),
+            Value::Bool(b) => HumanLevel::Invalid(b.to_string()),
+        }
+    }
 }
 
-fn describe(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("the string {s:?}"),
-        Value::Array(_) => "an array".into(),
-        Value::Object(_) => "an object".into(),
-        other => other.to_string(),
+/// One task's entry in `human_eval.json`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct HumanEntry {
+    pub score: HumanLevel,
+    /// The metric the score is in (`accuracy`, `sequence_f1`).
+    pub method: Option<String>,
+}
+
+/// Human level per task.
+pub type HumanEval = BTreeMap<String, HumanEntry>;
+
+/// A budget key of a result file: the number of fine-tuning examples, written as a string.
+#[derive(PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+struct Budget(u32);
+
+impl TryFrom<String> for Budget {
+    type Error = String;
+    fn try_from(key: String) -> Result<Self, String> {
+        key.parse().map(Budget).map_err(|_| format!("key {key:?} is not a budget (a non-negative integer)"))
     }
+}
+
+fn read_text(path: &Path) -> Result<String, PublishedError> {
+    std::fs::read_to_string(path).map_err(|source| PublishedError::Io { path: path.into(), source })
 }
 
 /// Parse one `<family>_<task>_full_result_v2.json` document: `{budget: {metric: number|null}}`.
-pub fn parse_result_file(path: &Path, doc: &Value) -> Result<TaskResults, PublishedError> {
-    let field = |key: String, expected, found: &Value| PublishedError::Field {
-        path: path.into(),
-        key,
-        expected,
-        found: describe(found),
-    };
-    let top = doc.as_object().ok_or_else(|| field("(top level)".into(), "an object keyed by budget", doc))?;
-    let mut results = TaskResults::default();
-    for (budget_key, metrics_value) in top {
-        let budget: u32 = budget_key.parse().map_err(|_| PublishedError::Field {
-            path: path.into(),
-            key: format!("key {budget_key:?}"),
-            expected: "a budget (non-negative integer)",
-            found: format!("{budget_key:?}"),
-        })?;
-        let obj = metrics_value
-            .as_object()
-            .ok_or_else(|| field(format!("\"{budget_key}\""), "an object of metrics", metrics_value))?;
-        let mut metrics = Metrics::new();
-        for (name, value) in obj {
-            let v = match value {
-                Value::Null => None,
-                Value::Number(n) => n.as_f64(),
-                other => return Err(field(format!("\"{budget_key}\".\"{name}\""), "a number or null", other)),
-            };
-            metrics.insert(name.clone(), v);
-        }
-        results.budgets.insert(budget, metrics);
-    }
-    Ok(results)
+pub fn parse_result_file(path: &Path, text: &str) -> Result<TaskResults, PublishedError> {
+    let doc: BTreeMap<Budget, Metrics> =
+        json::parse(text).map_err(|error| PublishedError::Json { path: path.into(), error, layout: RESULT_LAYOUT })?;
+    Ok(TaskResults { budgets: doc.into_iter().map(|(Budget(b), metrics)| (b, metrics)).collect() })
 }
 
 /// Read one result file.
 pub fn read_result_file(path: &Path) -> Result<TaskResults, PublishedError> {
-    parse_result_file(path, &read_json(path)?)
+    parse_result_file(path, &read_text(path)?)
 }
 
 /// Parse `human_eval.json`: `{task: {"score": number|null, "method": ...}}`.
-pub fn parse_human_eval(path: &Path, doc: &Value) -> Result<HumanEval, PublishedError> {
-    let field = |key: String, expected, found: &Value| PublishedError::Field {
-        path: path.into(),
-        key,
-        expected,
-        found: describe(found),
-    };
-    let top = doc.as_object().ok_or_else(|| field("(top level)".into(), "an object keyed by task", doc))?;
-    let mut out = HumanEval::new();
-    for (task, entry) in top {
-        let obj = entry.as_object().ok_or_else(|| field(format!("\"{task}\""), "an object with a `score`", entry))?;
-        let level = match obj.get("score") {
-            None => return Err(field(format!("\"{task}\""), "a `score` key", entry)),
-            Some(Value::Null) => HumanLevel::Unknown,
-            Some(Value::Number(n)) => n.as_f64().map_or(HumanLevel::Unknown, HumanLevel::Score),
-            Some(other) => HumanLevel::Invalid(describe(other)),
-        };
-        out.insert(task.clone(), level);
-    }
-    Ok(out)
+pub fn parse_human_eval(path: &Path, text: &str) -> Result<HumanEval, PublishedError> {
+    json::parse(text).map_err(|error| PublishedError::Json { path: path.into(), error, layout: HUMAN_EVAL_LAYOUT })
 }
 
 /// Read `human_eval.json`.
 pub fn read_human_eval(path: &Path) -> Result<HumanEval, PublishedError> {
-    parse_human_eval(path, &read_json(path)?)
+    parse_human_eval(path, &read_text(path)?)
 }
 
 /// The human level `task` needs, or an error naming the file and key when it is not a number.
 /// A task absent from the file, or with a null score, has no human level.
 pub fn human_level_of(path: &Path, human: &HumanEval, task: &str) -> Result<Option<f64>, PublishedError> {
-    match human.get(task) {
+    match human.get(task).map(|entry| &entry.score) {
         None | Some(HumanLevel::Unknown) => Ok(None),
         Some(HumanLevel::Score(s)) => Ok(Some(*s)),
         Some(HumanLevel::Invalid(found)) => Err(PublishedError::Field {
             path: path.into(),
-            key: format!("\"{task}\".\"score\""),
+            key: format!("{task}.score"),
             expected: "a number or null",
             found: found.clone(),
         }),
@@ -190,34 +173,35 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn parse(doc: Value) -> Result<TaskResults, PublishedError> {
+        parse_result_file(Path::new("f.json"), &doc.to_string())
+    }
+
     #[test]
     fn parses_budgets_and_nulls() {
-        let doc = json!({"0": {"accuracy": 0.5}, "50": {"accuracy": null, "exact_string_match_accuracy": 0.6}});
-        let r = parse_result_file(Path::new("f.json"), &doc).unwrap();
+        let r = parse(json!({"0": {"accuracy": 0.5}, "50": {"accuracy": null, "exact_string_match_accuracy": 0.6}})).unwrap();
         assert_eq!(r.budgets[&0]["accuracy"], Some(0.5));
         assert_eq!(r.budgets[&50]["accuracy"], None);
     }
 
     #[test]
     fn bad_budget_key_is_named() {
-        let err = parse_result_file(Path::new("f.json"), &json!({"fifty": {"accuracy": 0.5}})).unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("f.json") && msg.contains("fifty") && msg.contains("budget"), "{msg}");
+        let msg = parse(json!({"fifty": {"accuracy": 0.5}})).unwrap_err().to_string();
+        assert!(msg.contains("f.json") && msg.contains("\"fifty\" is not a budget"), "{msg}");
     }
 
     #[test]
     fn non_numeric_metric_is_named_with_its_key_path() {
-        let err = parse_result_file(Path::new("f.json"), &json!({"50": {"accuracy": "high"}})).unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("\"50\".\"accuracy\"") && msg.contains("a number or null"), "{msg}");
+        let msg = parse(json!({"50": {"accuracy": "high"}})).unwrap_err().to_string();
+        assert!(msg.contains("field `50.accuracy`: invalid type: string \"high\"") && msg.contains("number or null"), "{msg}");
     }
 
     #[test]
     fn non_object_top_level_is_an_error() {
-        let err = parse_result_file(Path::new("f.json"), &json!([1, 2])).unwrap_err();
-        assert!(err.to_string().contains("an object keyed by budget"), "{err}");
-        let err = parse_result_file(Path::new("f.json"), &json!({"50": 0.5})).unwrap_err();
-        assert!(err.to_string().contains("an object of metrics"), "{err}");
+        let msg = parse(json!([1, 2])).unwrap_err().to_string();
+        assert!(msg.contains("invalid type: sequence, expected a map") && msg.contains(RESULT_LAYOUT), "{msg}");
+        let msg = parse(json!({"50": 0.5})).unwrap_err().to_string();
+        assert!(msg.contains("field `50`: invalid type: floating point `0.5`, expected a map"), "{msg}");
     }
 
     #[test]
@@ -226,7 +210,7 @@ mod tests {
         let path = dir.path().join("bad.json");
         std::fs::write(&path, "{\n  \"0\": {\"accuracy\": 0.5,}\n}").unwrap();
         let msg = read_result_file(&path).unwrap_err().to_string();
-        assert!(msg.contains("bad.json") && msg.contains("line 2"), "{msg}");
+        assert!(msg.contains("bad.json: not valid JSON") && msg.contains("line 2"), "{msg}");
     }
 
     #[test]
@@ -237,20 +221,21 @@ mod tests {
 
     #[test]
     fn human_level_invalid_only_fails_the_task_that_needs_it() {
-        let doc = json!({"a": {"score": 0.9}, "b": {"score": null}, "c": {"score": "sequence_f1"}});
-        let h = parse_human_eval(Path::new("h.json"), &doc).unwrap();
+        let doc = json!({"a": {"score": 0.9, "method": "accuracy"}, "b": {"score": null}, "c": {"score": "sequence_f1"}});
         let p = Path::new("h.json");
+        let h = parse_human_eval(p, &doc.to_string()).unwrap();
+        assert_eq!(h["a"].method.as_deref(), Some("accuracy"));
         assert_eq!(human_level_of(p, &h, "a").unwrap(), Some(0.9));
         assert_eq!(human_level_of(p, &h, "b").unwrap(), None);
         assert_eq!(human_level_of(p, &h, "zz").unwrap(), None);
         let msg = human_level_of(p, &h, "c").unwrap_err().to_string();
-        assert!(msg.contains("\"c\".\"score\"") && msg.contains("sequence_f1"), "{msg}");
+        assert!(msg.contains("field `c.score`") && msg.contains("the string \"sequence_f1\""), "{msg}");
     }
 
     #[test]
     fn human_eval_entry_without_score_is_an_error() {
-        let err = parse_human_eval(Path::new("h.json"), &json!({"a": {"method": "x"}})).unwrap_err();
-        assert!(err.to_string().contains("`score`"), "{err}");
+        let err = parse_human_eval(Path::new("h.json"), r#"{"a": {"method": "x"}}"#).unwrap_err();
+        assert!(err.to_string().contains("field `a`: missing field `score`"), "{err}");
     }
 
     #[test]

@@ -414,6 +414,8 @@ fn hf_dir_round_trip_sharded() {
     }
     let index = json!({ "metadata": { "total_size": 0 }, "weight_map": weight_map });
     std::fs::write(dir.path().join("model.safetensors.index.json"), index.to_string()).unwrap();
+    let index_path = dir.path().join("model.safetensors.index.json");
+    assert_eq!(hf_dir::index_shards(&index_path).unwrap(), ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]);
     let (loaded_cfg, loaded) = hf_dir::load(dir.path(), DType::F32, &Device::Cpu).unwrap();
     assert_eq!(loaded_cfg, cfg);
     assert_same_weights(&loaded, &weights);
@@ -424,6 +426,13 @@ fn hf_dir_round_trip_sharded() {
     std::fs::write(dir.path().join("model.safetensors.index.json"), index.to_string()).unwrap();
     let err = error_of(hf_dir::load(dir.path(), DType::F32, &Device::Cpu));
     assert!(err.contains("model.layers.1.extra.weight") && err.contains("model.safetensors.index.json"), "{err}");
+    // A shard named by something other than a file name is refused, naming the tensor.
+    let mut bad = index.clone();
+    bad["weight_map"]["model.norm.weight"] = json!(2);
+    std::fs::write(&index_path, bad.to_string()).unwrap();
+    let err = error_of(hf_dir::index_shards(&index_path));
+    assert!(err.contains("field `weight_map.model.norm.weight`: invalid type: integer `2`, expected a string"), "{err}");
+    std::fs::write(&index_path, index.to_string()).unwrap();
     // A shard that is missing is named.
     std::fs::remove_file(dir.path().join("model-00002-of-00002.safetensors")).unwrap();
     let err = error_of(hf_dir::load(dir.path(), DType::F32, &Device::Cpu));
@@ -569,8 +578,9 @@ fn config_json_errors_name_the_file_and_field() {
         }
     };
     check(&|j| drop(j.as_object_mut().unwrap().remove("num_hidden_layers")), &["`num_hidden_layers` is missing", "unsigned integer"]);
-    check(&|j| j["hidden_size"] = json!("896"), &["`hidden_size` is \"896\"", "unsigned integer"]);
-    check(&|j| j["num_attention_heads"] = json!(-14), &["`num_attention_heads` is -14"]);
+    check(&|j| j["hidden_size"] = json!("896"), &["field `hidden_size`: invalid type: string \"896\", expected usize", "line 1"]);
+    check(&|j| j["num_attention_heads"] = json!(-14), &["field `num_attention_heads`: invalid value: integer `-14`, expected usize"]);
+    check(&|j| j["rope_theta"] = json!("1e6"), &["field `rope_theta`: invalid type: string \"1e6\", expected f64"]);
     check(&|j| j["num_key_value_heads"] = json!(3), &["14 attention heads cannot share 3 key/value heads"]);
     check(&|j| drop(j.as_object_mut().unwrap().remove("model_type")), &["`model_type` is missing"]);
     check(&|j| j["model_type"] = json!("phi3"), &["`phi3`", "llama, mistral, qwen2, gemma3_text, gemma3"]);
@@ -578,6 +588,11 @@ fn config_json_errors_name_the_file_and_field() {
     check(&|j| j["use_sliding_window"] = json!(true), &["`use_sliding_window`"]);
     check(&|j| j["hidden_act"] = json!("gelu"), &["`hidden_act`", "gelu"]);
     check(&|j| j["model_type"] = json!("gemma3"), &["`text_config` is missing"]);
+    let gemma3_with_layers = |j: &mut serde_json::Value| {
+        j["model_type"] = json!("gemma3");
+        j["text_config"] = json!({"num_hidden_layers": 2, "layer_types": ["sliding_attention", "global"]});
+    };
+    check(&gemma3_with_layers, &["field `text_config.layer_types[1]`: unknown variant `global`"]);
     std::fs::write(&path, "{ not json").unwrap();
     let err = error_of(hf_dir::read_config(dir.path()));
     assert!(err.contains(&file) && err.contains("not valid JSON"), "{err}");

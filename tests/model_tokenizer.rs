@@ -254,4 +254,7 @@ fn a_saved_tokenizer_json_loads_back_with_its_config() {
         err.contains("tokenizer_config.json: eos_token = \"<|nope|>\" is not in the tokenizer's vocabulary"),
         "{err}"
     );
+    std::fs::write(dir.path().join("tokenizer_config.json"), "{\"bos_token\": 3}").unwrap();
+    let err = ModelTokenizer::from_hf_dir(dir.path()).unwrap_err().to_string();
+    assert!(err.contains("tokenizer_config.json: field `bos_token`: expected a token text or an object with `content`"), "{err}");
 }

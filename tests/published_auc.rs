@@ -133,7 +133,7 @@ fn cli_names_the_file_and_key_of_a_bad_value() {
     let out = run_auc(dir.path(), "fam", &[]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("fam_t_full_result_v2.json") && err.contains("\"50\".\"accuracy\""), "{err}");
+    assert!(err.contains("fam_t_full_result_v2.json") && err.contains("field `50.accuracy`: invalid type: string \"n/a\""), "{err}");
     assert!(out.stdout.is_empty());
 }
 

@@ -41,16 +41,16 @@ fn wrong_field_names_example_and_field() {
     let path = bigbench_file(dir.path(), "hyperbaton/task.json");
     write(&path, r#"{"examples": [{"input": "x", "target_scores": {"a": 1, "b": 0}}, {"inptu": "y"}]}"#);
     let msg = load("hyperbaton", dir.path()).unwrap_err().to_string();
-    assert!(msg.contains("example 1, field `input`"), "{msg}");
+    assert!(msg.contains("field `examples[1]`: missing field `input`"), "{msg}");
 
     write(&path, r#"{"examples": [{"input": "x", "target_scores": {"a": 0, "b": 0}}]}"#);
     let msg = load("hyperbaton", dir.path()).unwrap_err().to_string();
-    assert!(msg.contains("example 0, field `target_scores`"), "{msg}");
+    assert!(msg.contains("field `examples[0].target_scores`: no option scores above 0"), "{msg}");
 
     let path = bigbench_file(dir.path(), "qa_wikidata/task.json");
     write(&path, r#"{"examples": [{"input": "x", "target": 3}]}"#);
     let msg = load("qa_wikidata", dir.path()).unwrap_err().to_string();
-    assert!(msg.contains("qa_wikidata/task.json") && msg.contains("field `target`"), "{msg}");
+    assert!(msg.contains("qa_wikidata/task.json") && msg.contains("field `examples[0].target`: expected a string or a list of strings"), "{msg}");
 }
 
 #[test]

@@ -13,18 +13,105 @@
 //! for sequences no longer than the window — true of every sequence this project feeds a model
 //! (a few hundred tokens), not of long generations.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail, ensure};
 use candle_core::{DType, Device};
-use serde_json::{Map, Value};
+use serde::{Deserialize, Deserializer};
 
 use super::config::{Architecture, ModelConfig};
 use super::weights::Weights;
+use crate::json;
 
 /// `model_type`s of `config.json` we can run.
 pub const SUPPORTED_MODEL_TYPES: [&str; 5] = ["llama", "mistral", "qwen2", "gemma3_text", "gemma3"];
+
+/// The fields of `config.json` we read, under HF's names, for every family at once. Absent and
+/// `null` are both `None` (HF writes `null` for "use the default"); each family fills in the
+/// defaults of its own config class.
+#[derive(Deserialize)]
+struct HfConfig {
+    model_type: Option<String>,
+    /// The text model of the multimodal `gemma3`.
+    text_config: Option<Box<HfConfig>>,
+    vocab_size: Option<usize>,
+    hidden_size: Option<usize>,
+    intermediate_size: Option<usize>,
+    num_hidden_layers: Option<usize>,
+    num_attention_heads: Option<usize>,
+    num_key_value_heads: Option<usize>,
+    head_dim: Option<usize>,
+    rms_norm_eps: Option<f64>,
+    rope_theta: Option<f64>,
+    max_position_embeddings: Option<usize>,
+    tie_word_embeddings: Option<bool>,
+    rope_scaling: Option<RopeScaling>,
+    // Llama, Mistral, Qwen2.
+    hidden_act: Option<String>,
+    use_sliding_window: Option<bool>,
+    // Gemma 3.
+    hidden_activation: Option<String>,
+    attn_logit_softcapping: Option<f64>,
+    final_logit_softcapping: Option<f64>,
+    use_bidirectional_attention: Option<bool>,
+    rope_local_base_freq: Option<f64>,
+    query_pre_attn_scalar: Option<f64>,
+    /// `Some(None)` when explicitly `null`: no window at all.
+    #[serde(default, deserialize_with = "null_is_a_value")]
+    sliding_window: Option<Option<usize>>,
+    layer_types: Option<Vec<LayerType>>,
+    sliding_window_pattern: Option<usize>,
+    #[serde(rename = "_sliding_window_pattern")]
+    older_sliding_window_pattern: Option<usize>,
+}
+
+/// For an `Option<Option<T>>` field with `#[serde(default)]`: absent is `None`, `null` is `Some(None)`.
+fn null_is_a_value<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+struct RopeScaling {
+    rope_type: Option<String>,
+    /// The older name of `rope_type`.
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+#[derive(Clone, Copy, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum LayerType {
+    FullAttention,
+    SlidingAttention,
+}
+
+/// Where a config's fields are, for the messages of checks serde cannot make: the file, and
+/// `text_config.` inside the multimodal wrapper.
+struct Place<'a> {
+    file: &'a Path,
+    prefix: &'static str,
+}
+
+impl Place<'_> {
+    /// `file: field `prefix.name``.
+    fn field(&self, name: &str) -> String {
+        format!("{}: field `{}{name}`", self.file.display(), self.prefix)
+    }
+
+    /// A field HF always writes for this family.
+    fn required<T>(&self, name: &str, value: Option<T>, expected: &str) -> anyhow::Result<T> {
+        value.with_context(|| format!("{} is missing (expected {expected})", self.field(name)))
+    }
+
+    /// `rope_scaling` must be absent, `null` or of type `default`: our rope tables are unscaled.
+    fn reject_rope_scaling(&self, scaling: &Option<RopeScaling>) -> anyhow::Result<()> {
+        let Some(scaling) = scaling else { return Ok(()) };
+        let kind = scaling.rope_type.as_deref().or(scaling.kind.as_deref());
+        ensure!(kind == Some("default"), "{} asks for `{}` rope scaling, which is not supported", self.field("rope_scaling"), kind.unwrap_or("unnamed"));
+        Ok(())
+    }
+}
 
 /// The configuration in `dir/config.json`.
 pub fn read_config(dir: &Path) -> anyhow::Result<ModelConfig> {
@@ -33,19 +120,19 @@ pub fn read_config(dir: &Path) -> anyhow::Result<ModelConfig> {
 
 /// The configuration in an HF `config.json` file wherever it lies.
 pub fn read_config_file(path: &Path) -> anyhow::Result<ModelConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let json: Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
-    let root = Fields::root(path, &json)?;
-    let model_type = root.string("model_type")?;
+    let root: HfConfig = json::read(path)?;
+    let place = Place { file: path, prefix: "" };
+    let model_type = place.required("model_type", root.model_type.as_deref(), "a string")?;
     let config = match model_type {
-        "llama" | "mistral" | "qwen2" => llama_family(&root, model_type),
-        "gemma3_text" => gemma3(&root),
+        "llama" | "mistral" | "qwen2" => llama_family(&root, &place, model_type),
+        "gemma3_text" => gemma3(&root, &place),
         "gemma3" => {
-            let text = root.object("text_config")?;
-            if let Some(inner) = text.opt_string("model_type")? {
-                ensure!(inner == "gemma3_text", "{}: field `text_config.model_type` is `{inner}`, expected `gemma3_text`", path.display());
+            let text = place.required("text_config", root.text_config.as_deref(), "an object")?;
+            let place = Place { file: path, prefix: "text_config." };
+            if let Some(inner) = &text.model_type {
+                ensure!(inner == "gemma3_text", "{} is `{inner}`, expected `gemma3_text`", place.field("model_type"));
             }
-            gemma3(&text)
+            gemma3(text, &place)
         }
         other => bail!("{}: model_type `{other}` is not supported (supported: {})", path.display(), SUPPORTED_MODEL_TYPES.join(", ")),
     }?;
@@ -84,25 +171,33 @@ pub fn load(dir: &Path, dtype: DType, device: &Device) -> anyhow::Result<(ModelC
 const SINGLE: &str = "model.safetensors";
 const INDEX: &str = "model.safetensors.index.json";
 
+/// `model.safetensors.index.json`: the shard that holds each tensor.
+#[derive(Deserialize)]
+struct SafetensorsIndex {
+    weight_map: BTreeMap<String, String>,
+}
+
+/// The shard file names a `model.safetensors.index.json` lists, sorted, each once.
+pub fn index_shards(index: &Path) -> anyhow::Result<Vec<String>> {
+    Ok(shards(&json::read::<SafetensorsIndex>(index)?.weight_map))
+}
+
+fn shards(weight_map: &BTreeMap<String, String>) -> Vec<String> {
+    let files: BTreeSet<&String> = weight_map.values().collect();
+    files.into_iter().cloned().collect()
+}
+
 /// The safetensors files of a directory (one, or the shards of the index, sorted) and the
 /// tensor names the index lists (empty without an index).
 pub fn safetensors_files(dir: &Path) -> anyhow::Result<(Vec<PathBuf>, BTreeSet<String>)> {
     let index = dir.join(INDEX);
     if index.is_file() {
-        let text = std::fs::read_to_string(&index).with_context(|| format!("reading {}", index.display()))?;
-        let json: Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", index.display()))?;
-        let map = Fields::root(&index, &json)?.object("weight_map")?;
-        let mut files = BTreeSet::new();
-        let mut names = BTreeSet::new();
-        for (name, file) in map.map {
-            let file = file.as_str().with_context(|| format!("{}: `weight_map.{name}` is {file}, expected a file name", index.display()))?;
-            files.insert(dir.join(file));
-            names.insert(name.clone());
-        }
+        let weight_map = json::read::<SafetensorsIndex>(&index)?.weight_map;
+        let files: Vec<PathBuf> = shards(&weight_map).iter().map(|file| dir.join(file)).collect();
         for file in &files {
             ensure!(file.is_file(), "{} lists {}, which is missing", index.display(), file.display());
         }
-        return Ok((files.into_iter().collect(), names));
+        return Ok((files, weight_map.into_keys().collect()));
     }
     let single = dir.join(SINGLE);
     if single.is_file() {
@@ -139,18 +234,18 @@ fn text_model_name(name: &str) -> Option<String> {
 
 /// Llama, Mistral and Qwen2: HF always writes their shape fields, so those are required;
 /// optional ones take the defaults of HF's config classes.
-fn llama_family(f: &Fields, model_type: &str) -> anyhow::Result<ModelConfig> {
-    let activation = f.opt_string("hidden_act")?.unwrap_or("silu");
-    ensure!(activation == "silu", "{} is `{activation}`, only `silu` is supported", f.name("hidden_act"));
-    f.reject_rope_scaling()?;
-    if model_type == "qwen2" && f.opt_bool("use_sliding_window")?.unwrap_or(false) {
-        bail!("{}: sliding-window attention is not supported", f.name("use_sliding_window"));
+fn llama_family(c: &HfConfig, place: &Place, model_type: &str) -> anyhow::Result<ModelConfig> {
+    let activation = c.hidden_act.as_deref().unwrap_or("silu");
+    ensure!(activation == "silu", "{} is `{activation}`, only `silu` is supported", place.field("hidden_act"));
+    place.reject_rope_scaling(&c.rope_scaling)?;
+    if model_type == "qwen2" && c.use_sliding_window.unwrap_or(false) {
+        bail!("{}: sliding-window attention is not supported", place.field("use_sliding_window"));
     }
-    let hidden_size = f.usize("hidden_size")?;
-    let num_heads = f.usize("num_attention_heads")?;
-    let num_kv_heads = f.opt_usize("num_key_value_heads")?.unwrap_or(num_heads);
-    let head_dim = f.opt_usize("head_dim")?.unwrap_or(hidden_size / num_heads.max(1));
-    let rope_theta = f.opt_f64("rope_theta")?.unwrap_or(10_000.0);
+    let count = |name: &str, value: Option<usize>| place.required(name, value, "an unsigned integer");
+    let hidden_size = count("hidden_size", c.hidden_size)?;
+    let num_heads = count("num_attention_heads", c.num_attention_heads)?;
+    let head_dim = c.head_dim.unwrap_or(hidden_size / num_heads.max(1));
+    let rope_theta = c.rope_theta.unwrap_or(10_000.0);
     let default_positions = match model_type {
         "llama" => 2048,
         "mistral" => 4096 * 32,
@@ -158,17 +253,17 @@ fn llama_family(f: &Fields, model_type: &str) -> anyhow::Result<ModelConfig> {
     };
     Ok(ModelConfig {
         architecture: Architecture::Llama,
-        vocab_size: f.usize("vocab_size")?,
+        vocab_size: count("vocab_size", c.vocab_size)?,
         hidden_size,
-        intermediate_size: f.usize("intermediate_size")?,
-        num_layers: f.usize("num_hidden_layers")?,
+        intermediate_size: count("intermediate_size", c.intermediate_size)?,
+        num_layers: count("num_hidden_layers", c.num_hidden_layers)?,
         num_heads,
-        num_kv_heads,
+        num_kv_heads: c.num_key_value_heads.unwrap_or(num_heads),
         head_dim,
-        rms_norm_eps: f.opt_f64("rms_norm_eps")?.unwrap_or(1e-6),
+        rms_norm_eps: c.rms_norm_eps.unwrap_or(1e-6),
         rope_theta,
-        max_position_embeddings: f.opt_usize("max_position_embeddings")?.unwrap_or(default_positions),
-        tie_word_embeddings: f.opt_bool("tie_word_embeddings")?.unwrap_or(false),
+        max_position_embeddings: c.max_position_embeddings.unwrap_or(default_positions),
+        tie_word_embeddings: c.tie_word_embeddings.unwrap_or(false),
         rope_local_theta: rope_theta,
         sliding_window: None,
         sliding_window_pattern: 1,
@@ -178,69 +273,55 @@ fn llama_family(f: &Fields, model_type: &str) -> anyhow::Result<ModelConfig> {
 
 /// Gemma 3's text model. Every field has the default of HF's `Gemma3TextConfig`, because the
 /// `text_config` of a multimodal `gemma3` config only lists the values that differ from them.
-fn gemma3(f: &Fields) -> anyhow::Result<ModelConfig> {
-    let activation = f.opt_string("hidden_activation")?.unwrap_or("gelu_pytorch_tanh");
-    ensure!(activation == "gelu_pytorch_tanh", "{} is `{activation}`, only `gelu_pytorch_tanh` is supported", f.name("hidden_activation"));
-    f.reject_rope_scaling()?;
-    for capping in ["attn_logit_softcapping", "final_logit_softcapping"] {
-        ensure!(f.get(capping).is_none(), "{}: logit soft-capping is not supported", f.name(capping));
+fn gemma3(c: &HfConfig, place: &Place) -> anyhow::Result<ModelConfig> {
+    let activation = c.hidden_activation.as_deref().unwrap_or("gelu_pytorch_tanh");
+    ensure!(activation == "gelu_pytorch_tanh", "{} is `{activation}`, only `gelu_pytorch_tanh` is supported", place.field("hidden_activation"));
+    place.reject_rope_scaling(&c.rope_scaling)?;
+    for (capping, value) in [("attn_logit_softcapping", c.attn_logit_softcapping), ("final_logit_softcapping", c.final_logit_softcapping)] {
+        ensure!(value.is_none(), "{}: logit soft-capping is not supported", place.field(capping));
     }
-    ensure!(!f.opt_bool("use_bidirectional_attention")?.unwrap_or(false), "{}: bidirectional attention is not supported", f.name("use_bidirectional_attention"));
+    ensure!(!c.use_bidirectional_attention.unwrap_or(false), "{}: bidirectional attention is not supported", place.field("use_bidirectional_attention"));
 
-    let num_layers = f.opt_usize("num_hidden_layers")?.unwrap_or(26);
-    let mut sliding_window = match f.get("sliding_window") {
-        None if f.map.contains_key("sliding_window") => None, // explicitly null
-        _ => Some(f.opt_usize("sliding_window")?.unwrap_or(4096)),
-    };
+    let num_layers = c.num_hidden_layers.unwrap_or(26);
+    let mut sliding_window = c.sliding_window.unwrap_or(Some(4096));
     // Newer configs list each layer's kind; older ones give the period of the global layers.
-    let pattern = match f.get("layer_types") {
-        Some(types) => match layer_pattern(f, types, num_layers)? {
+    let pattern = match &c.layer_types {
+        Some(types) => match layer_pattern(place, types, num_layers)? {
             Some(p) => p,
             None => {
                 sliding_window = None;
                 1
             }
         },
-        None => match f.opt_usize("sliding_window_pattern")? {
-            Some(p) => p,
-            None => f.opt_usize("_sliding_window_pattern")?.unwrap_or(6),
-        },
+        None => c.sliding_window_pattern.or(c.older_sliding_window_pattern).unwrap_or(6),
     };
-    ensure!(pattern > 0, "{}: a sliding-window pattern of 0", f.name("sliding_window_pattern"));
+    ensure!(pattern > 0, "{}: a sliding-window pattern of 0", place.field("sliding_window_pattern"));
     Ok(ModelConfig {
         architecture: Architecture::Gemma3,
-        vocab_size: f.opt_usize("vocab_size")?.unwrap_or(262_208),
-        hidden_size: f.opt_usize("hidden_size")?.unwrap_or(2304),
-        intermediate_size: f.opt_usize("intermediate_size")?.unwrap_or(9216),
+        vocab_size: c.vocab_size.unwrap_or(262_208),
+        hidden_size: c.hidden_size.unwrap_or(2304),
+        intermediate_size: c.intermediate_size.unwrap_or(9216),
         num_layers,
-        num_heads: f.opt_usize("num_attention_heads")?.unwrap_or(8),
-        num_kv_heads: f.opt_usize("num_key_value_heads")?.unwrap_or(4),
-        head_dim: f.opt_usize("head_dim")?.unwrap_or(256),
-        rms_norm_eps: f.opt_f64("rms_norm_eps")?.unwrap_or(1e-6),
-        rope_theta: f.opt_f64("rope_theta")?.unwrap_or(1_000_000.0),
-        max_position_embeddings: f.opt_usize("max_position_embeddings")?.unwrap_or(131_072),
-        tie_word_embeddings: f.opt_bool("tie_word_embeddings")?.unwrap_or(true),
-        rope_local_theta: f.opt_f64("rope_local_base_freq")?.unwrap_or(10_000.0),
+        num_heads: c.num_attention_heads.unwrap_or(8),
+        num_kv_heads: c.num_key_value_heads.unwrap_or(4),
+        head_dim: c.head_dim.unwrap_or(256),
+        rms_norm_eps: c.rms_norm_eps.unwrap_or(1e-6),
+        rope_theta: c.rope_theta.unwrap_or(1_000_000.0),
+        max_position_embeddings: c.max_position_embeddings.unwrap_or(131_072),
+        tie_word_embeddings: c.tie_word_embeddings.unwrap_or(true),
+        rope_local_theta: c.rope_local_base_freq.unwrap_or(10_000.0),
         sliding_window,
         sliding_window_pattern: pattern,
-        query_pre_attn_scalar: f.opt_f64("query_pre_attn_scalar")?.unwrap_or(256.0),
+        query_pre_attn_scalar: c.query_pre_attn_scalar.unwrap_or(256.0),
     })
 }
 
 /// The period `p` of `layer_types` (layer `i` is global iff `(i+1) % p == 0`), `None` when every
 /// layer is global; an error for a layout that no period describes.
-fn layer_pattern(f: &Fields, types: &Value, num_layers: usize) -> anyhow::Result<Option<usize>> {
-    let name = f.name("layer_types");
-    let types = types.as_array().with_context(|| format!("{name} is not a list"))?;
+fn layer_pattern(place: &Place, types: &[LayerType], num_layers: usize) -> anyhow::Result<Option<usize>> {
+    let name = place.field("layer_types");
     ensure!(types.len() == num_layers, "{name} lists {} layers, the model has {num_layers}", types.len());
-    let global: Vec<bool> = types
-        .iter()
-        .map(|t| match t.as_str() {
-            Some("full_attention") => Ok(true),
-            Some("sliding_attention") => Ok(false),
-            _ => bail!("{name} holds {t}, expected \"full_attention\" or \"sliding_attention\""),
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let global: Vec<bool> = types.iter().map(|&t| t == LayerType::FullAttention).collect();
     if global.iter().all(|&g| g) {
         return Ok(None);
     }
@@ -249,84 +330,4 @@ fn layer_pattern(f: &Fields, types: &Value, num_layers: usize) -> anyhow::Result
     let periodic = global.iter().enumerate().all(|(i, &g)| g == ((i + 1) % period == 0));
     ensure!(periodic, "{name}: global layers are not every {period}th layer, which is the only layout supported");
     Ok(Some(period))
-}
-
-/// Typed access to a JSON object whose errors name the file and the (dotted) field.
-struct Fields<'a> {
-    file: &'a Path,
-    /// `text_config.` for fields inside `text_config`.
-    prefix: String,
-    map: &'a Map<String, Value>,
-}
-
-impl<'a> Fields<'a> {
-    fn root(file: &'a Path, json: &'a Value) -> anyhow::Result<Self> {
-        let map = json.as_object().with_context(|| format!("{}: expected a JSON object", file.display()))?;
-        Ok(Fields { file, prefix: String::new(), map })
-    }
-
-    /// `file: field `prefix.name``, for messages.
-    fn name(&self, field: &str) -> String {
-        format!("{}: field `{}{field}`", self.file.display(), self.prefix)
-    }
-
-    /// The value, `None` when absent or `null` (HF writes `null` for "use the default").
-    fn get(&self, field: &str) -> Option<&'a Value> {
-        self.map.get(field).filter(|v| !v.is_null())
-    }
-
-    fn mistyped(&self, field: &str, value: &Value, expected: &str) -> anyhow::Error {
-        let mut shown = value.to_string();
-        if shown.len() > 60 {
-            shown = format!("{}…", shown.chars().take(60).collect::<String>());
-        }
-        anyhow::anyhow!("{} is {shown}, expected {expected}", self.name(field))
-    }
-
-    fn required<T>(&self, field: &str, expected: &str, value: anyhow::Result<Option<T>>) -> anyhow::Result<T> {
-        value?.with_context(|| format!("{} is missing (expected {expected})", self.name(field)))
-    }
-
-    fn opt_usize(&self, field: &str) -> anyhow::Result<Option<usize>> {
-        let Some(value) = self.get(field) else { return Ok(None) };
-        let n = value.as_u64().and_then(|n| usize::try_from(n).ok());
-        n.map(Some).ok_or_else(|| self.mistyped(field, value, "an unsigned integer"))
-    }
-
-    fn usize(&self, field: &str) -> anyhow::Result<usize> {
-        self.required(field, "an unsigned integer", self.opt_usize(field))
-    }
-
-    fn opt_f64(&self, field: &str) -> anyhow::Result<Option<f64>> {
-        let Some(value) = self.get(field) else { return Ok(None) };
-        value.as_f64().map(Some).ok_or_else(|| self.mistyped(field, value, "a number"))
-    }
-
-    fn opt_bool(&self, field: &str) -> anyhow::Result<Option<bool>> {
-        let Some(value) = self.get(field) else { return Ok(None) };
-        value.as_bool().map(Some).ok_or_else(|| self.mistyped(field, value, "true or false"))
-    }
-
-    fn opt_string(&self, field: &str) -> anyhow::Result<Option<&'a str>> {
-        let Some(value) = self.get(field) else { return Ok(None) };
-        value.as_str().map(Some).ok_or_else(|| self.mistyped(field, value, "a string"))
-    }
-
-    fn string(&self, field: &str) -> anyhow::Result<&'a str> {
-        self.required(field, "a string", self.opt_string(field))
-    }
-
-    fn object(&self, field: &str) -> anyhow::Result<Fields<'a>> {
-        let value = self.get(field).with_context(|| format!("{} is missing (expected an object)", self.name(field)))?;
-        let map = value.as_object().ok_or_else(|| self.mistyped(field, value, "an object"))?;
-        Ok(Fields { file: self.file, prefix: format!("{}{field}.", self.prefix), map })
-    }
-
-    /// `rope_scaling` must be absent, `null` or of type `default`: our rope tables are unscaled.
-    fn reject_rope_scaling(&self) -> anyhow::Result<()> {
-        let Some(scaling) = self.get("rope_scaling") else { return Ok(()) };
-        let kind = scaling.get("rope_type").or_else(|| scaling.get("type")).and_then(Value::as_str);
-        ensure!(kind == Some("default"), "{} is {scaling}: rope scaling is not supported", self.name("rope_scaling"));
-        Ok(())
-    }
 }

@@ -17,6 +17,7 @@
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow, bail};
+use serde::Deserialize;
 use super::gguf::{GgufFile, Metadata};
 use tokenizers::decoders::DecoderWrapper;
 use tokenizers::decoders::byte_fallback::ByteFallback;
@@ -417,30 +418,37 @@ struct HfTokenizerConfig {
     add_bos: Option<bool>,
 }
 
+/// The fields of `tokenizer_config.json` read; `null` is the same as absent.
+#[derive(Deserialize)]
+struct TokenizerConfigFile {
+    bos_token: Option<TokenText>,
+    eos_token: Option<TokenText>,
+    pad_token: Option<TokenText>,
+    add_bos_token: Option<bool>,
+}
+
+/// A token as `tokenizer_config.json` writes it: its text, or an added-token object.
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "expected a token text or an object with `content`")]
+enum TokenText {
+    Text(String),
+    Added { content: String },
+}
+
 impl HfTokenizerConfig {
     fn read(path: &Path, tokenizer: &Tokenizer) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let json: serde_json::Value =
-            serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", path.display()))?;
-        // A token is written as its text or as an object with a `content` field; null means none.
-        let token = |key: &str| -> anyhow::Result<Option<u32>> {
-            let text = match json.get(key) {
-                None | Some(serde_json::Value::Null) => return Ok(None),
-                Some(serde_json::Value::String(s)) => s.as_str(),
-                Some(v) => v.get("content").and_then(|c| c.as_str()).with_context(|| {
-                    format!("{}: {key}: expected a token text or an object with `content`", path.display())
-                })?,
-            };
-            let id = tokenizer.token_to_id(text);
+        let file: TokenizerConfigFile = crate::json::read(path)?;
+        let id = |key: &str, token: Option<TokenText>| -> anyhow::Result<Option<u32>> {
+            let Some(TokenText::Text(text) | TokenText::Added { content: text }) = token else { return Ok(None) };
+            let id = tokenizer.token_to_id(&text);
             id.map(Some)
                 .with_context(|| format!("{}: {key} = {text:?} is not in the tokenizer's vocabulary", path.display()))
         };
-        let add_bos = match json.get("add_bos_token") {
-            None | Some(serde_json::Value::Null) => None,
-            Some(v) => Some(
-                v.as_bool().with_context(|| format!("{}: add_bos_token: expected true or false", path.display()))?,
-            ),
-        };
-        Ok(Self { bos: token("bos_token")?, eos: token("eos_token")?, pad: token("pad_token")?, add_bos })
+        Ok(Self {
+            bos: id("bos_token", file.bos_token)?,
+            eos: id("eos_token", file.eos_token)?,
+            pad: id("pad_token", file.pad_token)?,
+            add_bos: file.add_bos_token,
+        })
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use dataeff::published::{HumanLevel, family_task_files, parse_human_eval, read_result_file, HUMAN_EVAL_FILE};
+use dataeff::published::{HumanEntry, HumanLevel, family_task_files, read_human_eval, read_result_file, HUMAN_EVAL_FILE};
 use dataeff::tidy::{AucRow, HumanLevelRow, ScoreRow, write_rows, HUMAN_LEVEL_FILE, LLAMA_AUC_FILE, SCORES_FILE};
 use dataeff::Family;
 
@@ -23,29 +23,23 @@ pub fn run(from: &Path, to: &Path) -> anyhow::Result<()> {
     }
     write_rows(&to.join(SCORES_FILE), &scores)?;
 
-    let human_path = from.join(HUMAN_EVAL_FILE);
-    let human_doc: serde_json::Value = serde_json_from_path(&human_path)?;
-    let human: Vec<HumanLevelRow> = parse_human_eval(&human_path, &human_doc)?
+    let human: Vec<HumanLevelRow> = read_human_eval(&from.join(HUMAN_EVAL_FILE))?
         .into_iter()
-        .map(|(task, level)| {
-            let method = human_doc[&task].get("method").and_then(|m| m.as_str()).map(str::to_string);
-            match level {
-                HumanLevel::Score(s) => HumanLevelRow { task, score: Some(s), method, note: None },
-                HumanLevel::Unknown => HumanLevelRow { task, score: None, method, note: None },
-                HumanLevel::Invalid(found) => HumanLevelRow {
-                    task,
-                    score: None,
-                    method,
-                    note: Some(format!("source score is {found}, not a number")),
-                },
-            }
+        .map(|(task, HumanEntry { score, method })| match score {
+            HumanLevel::Score(s) => HumanLevelRow { task, score: Some(s), method, note: None },
+            HumanLevel::Unknown => HumanLevelRow { task, score: None, method, note: None },
+            HumanLevel::Invalid(found) => HumanLevelRow {
+                task,
+                score: None,
+                method,
+                note: Some(format!("source score is {found}, not a number")),
+            },
         })
         .collect();
     write_rows(&to.join(HUMAN_LEVEL_FILE), &human)?;
 
     let auc_path = from.join(LLAMA_AUC_SOURCE);
-    let auc_doc: std::collections::BTreeMap<String, dataeff::AucSummary> =
-        serde_json_from_path(&auc_path)?;
+    let auc_doc: std::collections::BTreeMap<String, dataeff::AucSummary> = dataeff::json::read(&auc_path)?;
     let auc: Vec<AucRow> = auc_doc
         .into_iter()
         .map(|(task, s)| AucRow {
@@ -59,9 +53,4 @@ pub fn run(from: &Path, to: &Path) -> anyhow::Result<()> {
     write_rows(&to.join(LLAMA_AUC_FILE), &auc)?;
     println!("transcribed {} score rows, {} human levels, {} Llama AUC rows into {}", scores.len(), human.len(), auc.len(), to.display());
     Ok(())
-}
-
-fn serde_json_from_path<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

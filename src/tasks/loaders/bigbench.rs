@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde::Deserialize;
 
+use crate::json::{self, Entries};
 use crate::tasks::cache::{DataError, read_cached};
 use crate::tasks::task::Example;
 
@@ -22,70 +23,70 @@ pub enum BigBenchAnswer {
     Count,
 }
 
-fn bad(path: &Path, index: usize, field: &str, message: &str) -> DataError {
-    DataError::bad(path, format!("example {index}, field `{field}`: {message}"))
+/// A `task.json`, the fields read.
+#[derive(Deserialize)]
+struct TaskFile {
+    examples: Vec<TaskExample>,
+}
+
+#[derive(Deserialize)]
+struct TaskExample {
+    input: String,
+    /// Option → score, in the file's order (the first of equal best scores is the answer).
+    target_scores: Option<Entries<f64>>,
+    target: Option<Targets>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "expected a string or a list of strings")]
+enum Targets {
+    One(String),
+    Any(Vec<String>),
 }
 
 /// The examples of one `task.json`.
 pub fn load(path: &Path, answer: BigBenchAnswer) -> Result<Vec<Example>, DataError> {
-    let text = read_cached(path)?;
-    let json: Value = serde_json::from_str(&text)
-        .map_err(|e| DataError::bad(path, format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column())))?;
-    let examples = json
-        .get("examples")
-        .and_then(Value::as_array)
-        .ok_or_else(|| DataError::bad(path, "field `examples`: missing or not a list"))?;
-    if examples.is_empty() {
+    let file: TaskFile = json::parse(&read_cached(path)?).map_err(|e| DataError::bad(path, e.to_string()))?;
+    if file.examples.is_empty() {
         return Err(DataError::bad(path, "field `examples`: empty"));
     }
-    examples.iter().enumerate().map(|(i, ex)| example(path, i, ex, answer)).collect()
+    file.examples.into_iter().enumerate().map(|(i, ex)| example(path, i, ex, answer)).collect()
 }
 
-fn example(path: &Path, i: usize, ex: &Value, answer: BigBenchAnswer) -> Result<Example, DataError> {
-    let input =
-        ex.get("input").and_then(Value::as_str).ok_or_else(|| bad(path, i, "input", "missing or not a string"))?;
+fn example(path: &Path, i: usize, ex: TaskExample, answer: BigBenchAnswer) -> Result<Example, DataError> {
+    let bad = |field: &str, message: &str| DataError::bad(path, format!("field `examples[{i}].{field}`: {message}"));
     match answer {
         BigBenchAnswer::Labels | BigBenchAnswer::Options => {
-            let scores = ex
-                .get("target_scores")
-                .and_then(Value::as_object)
-                .ok_or_else(|| bad(path, i, "target_scores", "missing or not an object"))?;
+            let Entries(scores) = ex.target_scores.ok_or_else(|| bad("target_scores", "missing"))?;
             let mut best: Option<(&str, f64)> = None;
-            for (key, score) in scores {
-                let s =
-                    score.as_f64().ok_or_else(|| bad(path, i, "target_scores", &format!("`{key}` is not a number")))?;
-                if best.is_none_or(|(_, b)| s > b) {
-                    best = Some((key, s));
+            for (key, score) in &scores {
+                if best.is_none_or(|(_, b)| *score > b) {
+                    best = Some((key, *score));
                 }
             }
-            let (target, score) = best.ok_or_else(|| bad(path, i, "target_scores", "empty"))?;
+            let (target, score) = best.ok_or_else(|| bad("target_scores", "empty"))?;
             if score <= 0.0 {
-                return Err(bad(path, i, "target_scores", "no option scores above 0"));
+                return Err(bad("target_scores", "no option scores above 0"));
             }
-            let mut example = Example::new(input, target);
+            let mut example = Example::new(ex.input, target);
             if answer == BigBenchAnswer::Options {
-                example.options = scores.keys().cloned().collect();
+                example.options = scores.into_iter().map(|(key, _)| key).collect();
             }
             Ok(example)
         }
         BigBenchAnswer::Text | BigBenchAnswer::Count => {
-            let mut targets: Vec<String> = match ex.get("target") {
-                Some(Value::String(s)) => vec![s.clone()],
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .map(|t| {
-                        t.as_str().map(str::to_string).ok_or_else(|| bad(path, i, "target", "list holds a non-string"))
-                    })
-                    .collect::<Result<_, _>>()?,
-                _ => return Err(bad(path, i, "target", "missing, or neither a string nor a list of strings")),
+            let mut targets = match ex.target {
+                Some(Targets::One(target)) => vec![target],
+                Some(Targets::Any(targets)) => targets,
+                None => return Err(bad("target", "missing")),
             };
             if targets.is_empty() {
-                return Err(bad(path, i, "target", "empty list"));
+                return Err(bad("target", "empty list"));
             }
             if answer == BigBenchAnswer::Count {
                 targets.sort_by_key(|t| !t.chars().all(|c| c.is_ascii_digit()));
             }
-            let mut example = Example::new(input, targets[0].clone());
+            let mut example = Example::new(ex.input, targets[0].clone());
             example.targets = targets;
             Ok(example)
         }

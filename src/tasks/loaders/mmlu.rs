@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde::Deserialize;
 
 use crate::tasks::cache::{DataError, read_cached};
 use crate::tasks::task::Example;
@@ -16,6 +16,18 @@ pub const EXCLUDED_SUBJECTS: [&str; 2] = ["high school statistics", "world relig
 /// The answer labels: the index of the correct choice, as the paper's targets.
 pub const LABELS: [&str; 4] = ["0", "1", "2", "3"];
 
+/// One row of `mmlu.jsonl`, the fields read.
+#[derive(Deserialize)]
+struct Row {
+    question: String,
+    answer_a: String,
+    answer_b: String,
+    answer_c: String,
+    answer_d: String,
+    correct_answer: String,
+    topic: String,
+}
+
 /// The examples of `mmlu.jsonl` for the paper's subjects; the target is the choice's index.
 pub fn load(path: &Path) -> Result<Vec<Example>, DataError> {
     let text = read_cached(path)?;
@@ -25,29 +37,21 @@ pub fn load(path: &Path) -> Result<Vec<Example>, DataError> {
         if line.trim().is_empty() {
             continue;
         }
-        let bad = |field: &str, msg: &str| DataError::bad(path, format!("line {line_no}, field `{field}`: {msg}"));
-        let row: Value = serde_json::from_str(line).map_err(|e| bad("(row)", &format!("invalid JSON: {e}")))?;
-        let field =
-            |name: &str| row.get(name).and_then(Value::as_str).ok_or_else(|| bad(name, "missing or not a string"));
-        let answer = field("correct_answer")?;
-        if answer == "answer" {
+        let row: Row = crate::json::parse(line)
+            .map_err(|e| DataError::bad(path, format!("line {line_no}, column {}: {}", e.column, e.what())))?;
+        if row.correct_answer == "answer" {
             continue; // a stray copy of the header row
         }
-        let topic = field("topic")?;
-        if EXCLUDED_SUBJECTS.contains(&topic) {
+        if EXCLUDED_SUBJECTS.contains(&row.topic.as_str()) {
             continue;
         }
-        let index = ["A", "B", "C", "D"]
-            .iter()
-            .position(|l| *l == answer)
-            .ok_or_else(|| bad("correct_answer", &format!("expected A, B, C or D, found `{answer}`")))?;
-        let options = ["answer_a", "answer_b", "answer_c", "answer_d"]
-            .iter()
-            .map(|name| field(name).map(str::to_string))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut example = Example::new(field("question")?, LABELS[index]);
-        example.options = options;
-        example.fields.push(("subject".into(), topic.to_string()));
+        let index = ["A", "B", "C", "D"].iter().position(|l| *l == row.correct_answer).ok_or_else(|| {
+            let found = &row.correct_answer;
+            DataError::bad(path, format!("line {line_no}, field `correct_answer`: expected A, B, C or D, found `{found}`"))
+        })?;
+        let mut example = Example::new(row.question, LABELS[index]);
+        example.options = vec![row.answer_a, row.answer_b, row.answer_c, row.answer_d];
+        example.fields.push(("subject".into(), row.topic));
         out.push(example);
     }
     if out.is_empty() {
