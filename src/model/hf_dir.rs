@@ -169,7 +169,8 @@ pub fn load(dir: &Path, dtype: DType, device: &Device) -> anyhow::Result<(ModelC
 }
 
 const SINGLE: &str = "model.safetensors";
-const INDEX: &str = "model.safetensors.index.json";
+/// The sharded-checkpoint index `save_pretrained` writes beside the shards.
+pub const INDEX: &str = "model.safetensors.index.json";
 
 /// `model.safetensors.index.json`: the shard that holds each tensor.
 #[derive(Deserialize)]

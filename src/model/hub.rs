@@ -54,7 +54,8 @@ pub(super) mod download {
     use hf_hub::api::sync::{ApiBuilder, ApiError, ApiRepo};
 
     use super::super::gguf::check_magic;
-    use super::super::resolve::{HfRepoSpec, ModelSource, SAFETENSORS_INDEX, index_shards, missing_checkpoint_files};
+    use super::super::hf_dir::{INDEX, index_shards};
+    use super::super::resolve::{HfRepoSpec, ModelSource, missing_checkpoint_files};
 
     /// Small files a checkpoint may carry that the runtime reads when present (chat template, EOS).
     const OPTIONAL: [&str; 3] = ["tokenizer_config.json", "generation_config.json", "special_tokens_map.json"];
@@ -100,8 +101,8 @@ pub(super) mod download {
         let listing = repo.info().map_err(|e| explain(e, spec, "the file list", endpoint))?;
         let names: Vec<&str> = listing.siblings.iter().map(|s| s.rfilename.as_str()).collect();
         let mut wanted: Vec<String> = vec!["config.json".into(), "tokenizer.json".into()];
-        if names.contains(&SAFETENSORS_INDEX) {
-            let index = get(&repo, spec, SAFETENSORS_INDEX, endpoint)?;
+        if names.contains(&INDEX) {
+            let index = get(&repo, spec, INDEX, endpoint)?;
             wanted.extend(index_shards(&index)?);
         } else {
             wanted.extend(

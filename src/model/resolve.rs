@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
+use super::hf_dir::{self, INDEX};
 use super::hub::{self, hf_cache_dir, hf_offline};
 use crate::provenance::cache::hub_cache;
 use crate::provenance::{KNOWN_MODELS, KnownModel};
@@ -269,33 +270,16 @@ fn files_with_extension(dir: &Path, ext: &str) -> Vec<String> {
     names
 }
 
-/// The sharded-checkpoint index `save_pretrained` writes beside the shards.
-pub(super) const SAFETENSORS_INDEX: &str = "model.safetensors.index.json";
-
-/// Shard file names listed in a `model.safetensors.index.json` (its `weight_map` values).
-pub(super) fn index_shards(index: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(index).with_context(|| format!("{}: cannot read", index.display()))?;
-    let json: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", index.display()))?;
-    let Some(map) = json.get("weight_map").and_then(|m| m.as_object()) else {
-        bail!("{}: no `weight_map` object (expected tensor name → shard file)", index.display());
-    };
-    let mut shards: Vec<String> = map.values().filter_map(|v| v.as_str().map(str::to_string)).collect();
-    shards.sort();
-    shards.dedup();
-    Ok(shards)
-}
-
 /// What a checkpoint directory lacks (empty when complete): `config.json`, `tokenizer.json`, and
 /// weights — the shards its `model.safetensors.index.json` lists, or else any `*.safetensors`.
 pub(super) fn missing_checkpoint_files(dir: &Path) -> Vec<String> {
     let mut missing: Vec<String> =
         ["config.json", "tokenizer.json"].into_iter().filter(|f| !dir.join(f).is_file()).map(String::from).collect();
-    let index = dir.join(SAFETENSORS_INDEX);
+    let index = dir.join(INDEX);
     if index.is_file() {
-        match index_shards(&index) {
+        match hf_dir::index_shards(&index) {
             Ok(shards) => missing.extend(shards.into_iter().filter(|s| !dir.join(s).is_file())),
-            Err(e) => missing.push(format!("a readable {SAFETENSORS_INDEX} ({e:#})")),
+            Err(e) => missing.push(format!("a readable {INDEX} ({e:#})")),
         }
     } else if files_with_extension(dir, "safetensors").is_empty() {
         missing.push("*.safetensors (the weights)".to_string());
