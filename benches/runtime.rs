@@ -14,7 +14,7 @@ use dataeff::model::generate::greedy;
 use dataeff::model::load::{build, load_weights};
 use dataeff::model::lora::{LoraConfig, attach};
 use dataeff::model::sketch::{lora_b_gradient, median_pairwise_cosine};
-use dataeff::model::train::{Example, answer_loss};
+use dataeff::model::train::{TokenExample, answer_loss};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -92,7 +92,7 @@ fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Re
         });
     }
 
-    let example128 = Example {
+    let example128 = TokenExample {
         prompt: random_ids(&mut rng, 1, vocab),
         answer: random_ids(&mut rng, 127, vocab),
     };
@@ -137,8 +137,8 @@ fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Re
         });
     }
 
-    let examples: Vec<Example> = (0..32)
-        .map(|_| Example {
+    let examples: Vec<TokenExample> = (0..32)
+        .map(|_| TokenExample {
             prompt: random_ids(&mut rng, 20, vocab),
             answer: random_ids(&mut rng, 7, vocab),
         })

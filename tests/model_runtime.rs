@@ -12,7 +12,7 @@ use dataeff::model::llama::{Llama, weight_shapes};
 use dataeff::model::lora::{LoraConfig, attach};
 use dataeff::model::lora::set_sketch_mode;
 use dataeff::model::sketch::{cosine, lora_b_gradient, median_pairwise_cosine, prepare};
-use dataeff::model::train::{AdamW, Example, TrainConfig, answer_loss, cosine_with_warmup, train};
+use dataeff::model::train::{AdamW, TokenExample, TrainConfig, answer_loss, cosine_with_warmup, train};
 use dataeff::model::{Architecture, CausalLm, ModelConfig, Weights};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -82,9 +82,9 @@ fn continuation_score_is_the_sum_of_next_token_log_probs() {
 #[test]
 fn padding_never_changes_the_answer_loss() {
     let model = tiny(DType::F64, 3);
-    let a = Example { prompt: vec![3, 17, 5, 30, 2, 11], answer: vec![8, 9] };
-    let b = Example { prompt: vec![1, 4], answer: vec![22] };
-    let loss = |batch: &[&Example]| answer_loss(&model, batch).unwrap().to_scalar::<f32>().unwrap() as f64;
+    let a = TokenExample { prompt: vec![3, 17, 5, 30, 2, 11], answer: vec![8, 9] };
+    let b = TokenExample { prompt: vec![1, 4], answer: vec![22] };
+    let loss = |batch: &[&TokenExample]| answer_loss(&model, batch).unwrap().to_scalar::<f32>().unwrap() as f64;
     let (la, lb) = (loss(&[&a]), loss(&[&b]));
     // Token-weighted mean: a has 2 answer tokens, b one.
     let together = loss(&[&a, &b]);
@@ -93,13 +93,13 @@ fn padding_never_changes_the_answer_loss() {
 }
 
 /// A synthetic task: the answer is a fixed random function of the prompt's first token.
-fn synthetic_task(n: usize, seed: u64) -> (Vec<Example>, Vec<u32>) {
+fn synthetic_task(n: usize, seed: u64) -> (Vec<TokenExample>, Vec<u32>) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mapping: Vec<u32> = (0..8).map(|_| rng.random_range(0..37)).collect();
     let examples = (0..n)
         .map(|_| {
             let x = rng.random_range(0..8u32);
-            Example { prompt: vec![x, 30, rng.random_range(10..20)], answer: vec![mapping[x as usize]] }
+            TokenExample { prompt: vec![x, 30, rng.random_range(10..20)], answer: vec![mapping[x as usize]] }
         })
         .collect();
     (examples, mapping)
@@ -187,7 +187,7 @@ fn sketches_from_answer_only_logits_equal_those_from_all_logits() {
     let lora = LoraConfig { rank: 4, alpha: 2.0, dropout: 0.05, ..LoraConfig::default() };
     // Sketch mode (only B differentiated) for the sketch ...
     let vars = prepare(&mut model, &lora, 3).unwrap();
-    let e = Example { prompt: vec![3, 17, 5, 30, 2], answer: vec![11, 8] };
+    let e = TokenExample { prompt: vec![3, 17, 5, 30, 2], answer: vec![11, 8] };
     let sketch = lora_b_gradient(&model, &vars, &e).unwrap();
     // ... and the full graph for the reference.
     set_sketch_mode(&mut model, false).unwrap();
@@ -207,7 +207,7 @@ fn sketches_from_answer_only_logits_equal_those_from_all_logits() {
     let worst = sketch.values.iter().zip(&plain).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     assert!(worst < 1e-6 && sketch.norm() > 0.0, "max |Δ| {worst}");
     assert!((cosine(&sketch, &sketch) - 1.0).abs() < 1e-9);
-    let other = lora_b_gradient(&model, &vars, &Example { prompt: vec![1, 4, 4], answer: vec![22] }).unwrap();
+    let other = lora_b_gradient(&model, &vars, &TokenExample { prompt: vec![1, 4, 4], answer: vec![22] }).unwrap();
     let median = median_pairwise_cosine(&[sketch.clone(), sketch.clone(), other.clone()]).unwrap();
     assert!((median - cosine(&sketch, &other)).abs() < 1e-6, "pairs: 1, c, c → median c");
 }

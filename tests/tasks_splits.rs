@@ -5,9 +5,9 @@
 use std::collections::HashSet;
 
 use dataeff::tasks::split::{SplitConfig, class_balance, split};
-use dataeff::tasks::{Example, load};
+use dataeff::tasks::{TextExample, load};
 
-fn keys(examples: &[Example]) -> HashSet<String> {
+fn keys(examples: &[TextExample]) -> HashSet<String> {
     examples.iter().map(|e| e.dedup_key()).collect()
 }
 
@@ -34,8 +34,8 @@ fn duplicates_are_dropped_before_splitting() {
     // 1,200 distinct inputs, each twice, one of the copies with another answer.
     let mut examples = Vec::new();
     for i in 0..1200 {
-        examples.push(Example::new(format!("q{i}"), "a"));
-        examples.push(Example::new(format!("q{i}"), "b"));
+        examples.push(TextExample::new(format!("q{i}"), "a"));
+        examples.push(TextExample::new(format!("q{i}"), "b"));
     }
     let s = split(&examples, &SplitConfig::default());
     assert_eq!(s.duplicates, 1200);
@@ -48,7 +48,7 @@ fn duplicates_are_dropped_before_splitting() {
 
 #[test]
 fn seed_decides_the_split() {
-    let examples: Vec<_> = (0..3000).map(|i| Example::new(format!("q{i}"), "x")).collect();
+    let examples: Vec<_> = (0..3000).map(|i| TextExample::new(format!("q{i}"), "x")).collect();
     let a = split(&examples, &SplitConfig::default());
     let b = split(&examples, &SplitConfig::default());
     let c = split(&examples, &SplitConfig { seed: 9, ..SplitConfig::default() });
@@ -58,7 +58,7 @@ fn seed_decides_the_split() {
 
 #[test]
 fn tiny_tasks_keep_half_for_training() {
-    let examples: Vec<_> = (0..30).map(|i| Example::new(format!("q{i}"), "x")).collect();
+    let examples: Vec<_> = (0..30).map(|i| TextExample::new(format!("q{i}"), "x")).collect();
     let s = split(&examples, &SplitConfig::default());
     assert_eq!(s.test.len(), 15);
     assert_eq!(s.train.len() + s.unannotated.len(), 15);
@@ -68,10 +68,10 @@ fn tiny_tasks_keep_half_for_training() {
 #[test]
 fn answer_positions_are_counted() {
     use dataeff::tasks::split::answer_position_balance;
-    let mut a = Example::new("q1", "y");
+    let mut a = TextExample::new("q1", "y");
     a.options = vec!["x".into(), "y".into()];
-    let mut b = Example::new("q2", "x");
+    let mut b = TextExample::new("q2", "x");
     b.options = vec!["x".into(), "y".into()];
     assert_eq!(answer_position_balance(&[a.clone(), a, b]), vec![1, 2]);
-    assert!(answer_position_balance(&[Example::new("q", "a")]).is_empty());
+    assert!(answer_position_balance(&[TextExample::new("q", "a")]).is_empty());
 }

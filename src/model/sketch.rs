@@ -8,7 +8,7 @@ use statrs::statistics::Median as _;
 
 use super::causal_lm::CausalLm;
 use super::lora::LoraConfig;
-use super::train::{Example, answer_loss};
+use super::train::{TokenExample, answer_loss};
 
 /// Make `model` ready for CoS-Low sketches: attach fresh LoRA adapters (A seeded with `seed`,
 /// B = 0) in eval mode and switch on [`super::lora::set_sketch_mode`]. Returns the variables for
@@ -41,7 +41,7 @@ impl GradientSketch {
 /// The gradient of `example`'s answer loss with respect to the LoRA B matrices in `vars`
 /// (A receives none while B = 0, and the paper keeps every ≥2-D trainable tensor, so B is all
 /// that carries information). The model must be in eval mode (no dropout).
-pub fn lora_b_gradient(model: &dyn CausalLm, vars: &[(String, Var)], example: &Example) -> anyhow::Result<GradientSketch> {
+pub fn lora_b_gradient(model: &dyn CausalLm, vars: &[(String, Var)], example: &TokenExample) -> anyhow::Result<GradientSketch> {
     let loss = answer_loss(model, &[example])?;
     let grads = loss.backward()?;
     let mut values = Vec::new();

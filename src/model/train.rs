@@ -11,15 +11,16 @@ use rand_chacha::ChaCha8Rng;
 
 use super::causal_lm::CausalLm;
 
-/// One supervised example as token ids: the model reads `prompt ++ answer` and is trained (or
+/// One supervised example as token ids (the runtime's; `tasks::TextExample` is the text it is
+/// rendered from): the model reads `prompt ++ answer` and is trained (or
 /// differentiated) on the answer tokens only.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Example {
+pub struct TokenExample {
     pub prompt: Vec<u32>,
     pub answer: Vec<u32>,
 }
 
-impl Example {
+impl TokenExample {
     pub fn len(&self) -> usize {
         self.prompt.len() + self.answer.len()
     }
@@ -32,7 +33,7 @@ impl Example {
 /// Mean next-token cross-entropy over the answer tokens of a batch (each answer token counts
 /// once, whatever its example). Sequences are right-padded, which causal attention makes harmless:
 /// no real position ever attends to a pad. Logits are computed for answer positions only.
-pub fn answer_loss(model: &dyn CausalLm, batch: &[&Example]) -> Result<Tensor> {
+pub fn answer_loss(model: &dyn CausalLm, batch: &[&TokenExample]) -> Result<Tensor> {
     let device = model.device();
     if batch.iter().any(|e| e.prompt.is_empty() || e.answer.is_empty()) {
         candle_core::bail!("every example needs a non-empty prompt and answer");
@@ -167,7 +168,7 @@ pub fn total_steps(n: usize, cfg: &TrainConfig) -> usize {
 pub fn train(
     model: &mut dyn CausalLm,
     vars: &[(String, Var)],
-    examples: &[Example],
+    examples: &[TokenExample],
     cfg: &TrainConfig,
     on_step: &mut dyn FnMut(usize, usize, f64),
 ) -> anyhow::Result<TrainReport> {
@@ -188,7 +189,7 @@ pub fn train(
             let mut sums: Vec<Option<Tensor>> = vec![None; vars.len()];
             let mut loss_sum = 0.0;
             for batch in group {
-                let batch: Vec<&Example> = batch.iter().map(|&i| &examples[i]).collect();
+                let batch: Vec<&TokenExample> = batch.iter().map(|&i| &examples[i]).collect();
                 let loss = answer_loss(&*model, &batch)?;
                 loss_sum += loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
                 let grads = loss.backward()?;

@@ -18,7 +18,7 @@ use std::path::Path;
 
 pub use cache::DataError;
 pub use split::{Split, SplitConfig, Splits};
-pub use task::{AnswerType, Example, Metric, Source, Task};
+pub use task::{AnswerType, TextExample, Metric, Source, Task};
 
 use loaders::bigbench::{self, BigBenchAnswer};
 use prompt::PromptTemplate;

@@ -5,7 +5,7 @@
 //! `{numbered_options}` (`0. option`, `1. option`, ...), and `{<field>}` for an example's named
 //! fields (e.g. `{subject}`). A model's chat wrapper is separate data, applied later.
 
-use super::task::Example;
+use super::task::TextExample;
 
 /// A task's prompt template (the text of `prompts/tasks/<task>.txt`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,7 +72,7 @@ impl PromptTemplate {
     }
 
     /// The value of one placeholder for `example` (`None` when the example lacks it).
-    fn value(example: &Example, name: &str) -> Option<String> {
+    fn value(example: &TextExample, name: &str) -> Option<String> {
         match name {
             "input" => Some(example.input.clone()),
             "options" => Some(example.options.iter().map(|o| format!("- {o}")).collect::<Vec<_>>().join("\n")),
@@ -84,7 +84,7 @@ impl PromptTemplate {
     }
 
     /// Check that every placeholder has a value for `example`; the error names the template file.
-    pub fn check(&self, example: &Example) -> Result<(), String> {
+    pub fn check(&self, example: &TextExample) -> Result<(), String> {
         match self.placeholders().into_iter().find(|p| Self::value(example, p).is_none()) {
             Some(p) => Err(format!("{}: placeholder `{{{p}}}` has no value in the example", self.path)),
             None => Ok(()),
@@ -93,7 +93,7 @@ impl PromptTemplate {
 
     /// The prompt for `example`. Placeholders are replaced in one left-to-right pass, so braces in
     /// the example's own text are never re-expanded.
-    pub fn render(&self, example: &Example) -> String {
+    pub fn render(&self, example: &TextExample) -> String {
         let mut out = String::with_capacity(self.text.len() + example.input.len());
         let mut rest = self.text.as_str();
         while let Some(start) = rest.find('{') {
@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn render_does_not_reexpand_braces_in_the_input() {
         let t = PromptTemplate { path: "t".into(), text: "Q: {input}\n{options}".into() };
-        let mut ex = Example::new("what is {options}?", "a");
+        let mut ex = TextExample::new("what is {options}?", "a");
         ex.options = vec!["a".into(), "b".into()];
         assert_eq!(t.render(&ex), "Q: what is {options}?\n- a\n- b");
         assert!(t.check(&ex).is_ok());

@@ -9,7 +9,7 @@ use rand::seq::SliceRandom as _;
 use rand_chacha::ChaCha8Rng;
 
 use super::normalise::normalise_answer;
-use super::task::Example;
+use super::task::TextExample;
 use crate::curve::MAX_BUDGET;
 
 /// Size of the fixed test set.
@@ -49,9 +49,9 @@ impl Default for SplitConfig {
 /// The three splits.
 #[derive(Clone, Debug, Default)]
 pub struct Splits {
-    pub train: Vec<Example>,
-    pub unannotated: Vec<Example>,
-    pub test: Vec<Example>,
+    pub train: Vec<TextExample>,
+    pub unannotated: Vec<TextExample>,
+    pub test: Vec<TextExample>,
     /// Examples dropped because their input repeated an earlier one.
     pub duplicates: usize,
     /// Deduplicated examples left over once every split is full.
@@ -67,7 +67,7 @@ pub enum Split {
 }
 
 impl Splits {
-    pub fn get(&self, split: Split) -> &[Example] {
+    pub fn get(&self, split: Split) -> &[TextExample] {
         match split {
             Split::Train => &self.train,
             Split::Unannotated => &self.unannotated,
@@ -78,9 +78,9 @@ impl Splits {
 
 /// Deduplicate by input (first occurrence wins), shuffle with `cfg.seed`, then take the test set,
 /// the unannotated pool and the training pool in that order.
-pub fn split(examples: &[Example], cfg: &SplitConfig) -> Splits {
+pub fn split(examples: &[TextExample], cfg: &SplitConfig) -> Splits {
     let mut seen = HashSet::new();
-    let mut unique: Vec<&Example> = examples.iter().filter(|e| seen.insert(e.dedup_key())).collect();
+    let mut unique: Vec<&TextExample> = examples.iter().filter(|e| seen.insert(e.dedup_key())).collect();
     let duplicates = examples.len() - unique.len();
     unique.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed));
     let n = unique.len();
@@ -100,7 +100,7 @@ pub fn split(examples: &[Example], cfg: &SplitConfig) -> Splits {
 }
 
 /// Count of each canonical answer (normalised), most frequent first.
-pub fn class_balance(examples: &[Example]) -> Vec<(String, usize)> {
+pub fn class_balance(examples: &[TextExample]) -> Vec<(String, usize)> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for e in examples {
         *counts.entry(normalise_answer(e.target())).or_default() += 1;
@@ -111,14 +111,14 @@ pub fn class_balance(examples: &[Example]) -> Vec<(String, usize)> {
 }
 
 /// Share of the most frequent answer (0 for no examples).
-pub fn majority_share(examples: &[Example]) -> f64 {
+pub fn majority_share(examples: &[TextExample]) -> f64 {
     class_balance(examples).first().map_or(0.0, |(_, c)| *c as f64 / examples.len() as f64)
 }
 
 /// For tasks that list options: how often the answer is the 1st, 2nd, ... option (a model can
 /// learn a position bias, so this is the balance that matters there). Empty when no example
 /// lists options.
-pub fn answer_position_balance(examples: &[Example]) -> Vec<usize> {
+pub fn answer_position_balance(examples: &[TextExample]) -> Vec<usize> {
     let mut counts = Vec::new();
     for e in examples {
         if let Some(i) = e.options.iter().position(|o| o == e.target()) {

@@ -70,9 +70,10 @@ impl fmt::Display for Metric {
     }
 }
 
-/// One example: the text a model reads, the options it may list, and the accepted answers.
+/// One example as text: what a model reads, the options it may list, and the accepted answers
+/// (the study renders it into a `model::train::TokenExample`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Example {
+pub struct TextExample {
     /// The example's own text (question, expression, story...), without our instructions.
     pub input: String,
     /// Options to show with the input (empty when the task has none or the input holds them).
@@ -83,7 +84,7 @@ pub struct Example {
     pub fields: Vec<(String, String)>,
 }
 
-impl Example {
+impl TextExample {
     pub fn new(input: impl Into<String>, target: impl Into<String>) -> Self {
         Self { input: input.into(), options: Vec::new(), targets: vec![target.into()], fields: Vec::new() }
     }
@@ -118,17 +119,17 @@ pub struct Task {
     pub answer: AnswerType,
     pub metric: Metric,
     pub template: PromptTemplate,
-    pub examples: Vec<Example>,
+    pub examples: Vec<TextExample>,
 }
 
 impl Task {
     /// The prompt a model reads for `example` (our wording; a model's chat wrapper is applied later).
-    pub fn render(&self, example: &Example) -> String {
+    pub fn render(&self, example: &TextExample) -> String {
         self.template.render(example)
     }
 
     /// Score of `prediction` (raw model output) on `example`: the best over its accepted answers.
-    pub fn score(&self, prediction: &str, example: &Example) -> f64 {
+    pub fn score(&self, prediction: &str, example: &TextExample) -> f64 {
         let one = |t: &String| match self.metric {
             Metric::ExactMatch => f64::from(u8::from(exact_match(prediction, t))),
             Metric::TokenF1 => token_f1(prediction, t),

@@ -6,7 +6,7 @@ use rand::seq::SliceRandom as _;
 use rand_chacha::ChaCha8Rng;
 
 use super::Generator;
-use crate::tasks::task::{AnswerType, Example};
+use crate::tasks::task::{AnswerType, TextExample};
 
 /// Words of `word_len` random letters; `distractors` extra table rows.
 #[derive(Clone, Debug)]
@@ -30,7 +30,7 @@ impl Generator for AlphabetMapping {
         AnswerType::FreeText
     }
 
-    fn sample(&self, rng: &mut ChaCha8Rng) -> Example {
+    fn sample(&self, rng: &mut ChaCha8Rng) -> TextExample {
         let mut image: Vec<u8> = (b'a'..=b'z').collect();
         image.shuffle(rng);
         let map = |c: u8| image[usize::from(c - b'a')] as char;
@@ -50,6 +50,6 @@ impl Generator for AlphabetMapping {
         let table: Vec<String> = shown.iter().map(|&c| format!("{} -> {}", c as char, map(c))).collect();
         let answer: String = word.iter().map(|&c| map(c)).collect();
         let word: String = word.iter().map(|&c| c as char).collect();
-        Example::new(format!("Table: {}\nWord: {word}", table.join(", ")), answer)
+        TextExample::new(format!("Table: {}\nWord: {word}", table.join(", ")), answer)
     }
 }

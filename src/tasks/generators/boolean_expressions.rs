@@ -5,7 +5,7 @@ use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
 
 use super::Generator;
-use crate::tasks::task::{AnswerType, Example};
+use crate::tasks::task::{AnswerType, TextExample};
 
 /// Expressions of up to `max_depth` nested operators.
 #[derive(Clone, Debug)]
@@ -94,11 +94,11 @@ impl Generator for BooleanExpressions {
         AnswerType::Labels(vec!["True".into(), "False".into()])
     }
 
-    fn sample(&self, rng: &mut ChaCha8Rng) -> Example {
+    fn sample(&self, rng: &mut ChaCha8Rng) -> TextExample {
         let expr = Expr::random(rng, self.max_depth);
         let mut tokens = Vec::new();
         expr.render(rng, 0, &mut tokens);
         let text = tokens.join(" ").replace("( ", "(").replace(" )", ")");
-        Example::new(format!("{text} is"), if expr.value() { "True" } else { "False" })
+        TextExample::new(format!("{text} is"), if expr.value() { "True" } else { "False" })
     }
 }

@@ -6,7 +6,7 @@ use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
 
 use super::Generator;
-use crate::tasks::task::{AnswerType, Example};
+use crate::tasks::task::{AnswerType, TextExample};
 
 /// Tables of `pairs` rows; keys are 5 lower-case letters, values 4 digits.
 #[derive(Clone, Debug)]
@@ -33,7 +33,7 @@ impl Generator for KeyValue {
         AnswerType::FreeText
     }
 
-    fn sample(&self, rng: &mut ChaCha8Rng) -> Example {
+    fn sample(&self, rng: &mut ChaCha8Rng) -> TextExample {
         let mut keys: Vec<String> = Vec::with_capacity(self.pairs);
         while keys.len() < self.pairs {
             let k = random_string(rng, b"abcdefghijklmnopqrstuvwxyz", 5);
@@ -44,6 +44,6 @@ impl Generator for KeyValue {
         let values: Vec<String> = (0..self.pairs).map(|_| random_string(rng, b"0123456789", 4)).collect();
         let asked = rng.random_range(0..self.pairs);
         let rows: Vec<String> = keys.iter().zip(&values).map(|(k, v)| format!("{k}: {v}")).collect();
-        Example::new(format!("{}\nQuery key: {}", rows.join("\n"), keys[asked]), values[asked].clone())
+        TextExample::new(format!("{}\nQuery key: {}", rows.join("\n"), keys[asked]), values[asked].clone())
     }
 }

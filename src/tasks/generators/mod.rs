@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use rand::{Rng as _, SeedableRng as _};
 use rand_chacha::ChaCha8Rng;
 
-use super::task::{AnswerType, Example};
+use super::task::{AnswerType, TextExample};
 
 /// A seeded example generator.
 pub trait Generator {
@@ -29,7 +29,7 @@ pub trait Generator {
     /// The answer type of its examples.
     fn answer(&self) -> AnswerType;
     /// One example drawn from `rng`, its first target being the correct answer.
-    fn sample(&self, rng: &mut ChaCha8Rng) -> Example;
+    fn sample(&self, rng: &mut ChaCha8Rng) -> TextExample;
 }
 
 /// Draws before giving up on the requested label (labels never this rare in practice).
@@ -37,7 +37,7 @@ const MAX_LABEL_TRIES: usize = 256;
 
 /// `n` examples from `seed`. For a fixed label set the label of each example is drawn uniformly
 /// first and examples are re-drawn until one has it, so the classes are balanced.
-pub fn generate(generator: &dyn Generator, seed: u64, n: usize) -> Vec<Example> {
+pub fn generate(generator: &dyn Generator, seed: u64, n: usize) -> Vec<TextExample> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let labels = match generator.answer() {
         AnswerType::Labels(labels) => labels,
@@ -63,7 +63,7 @@ pub fn generate(generator: &dyn Generator, seed: u64, n: usize) -> Vec<Example> 
 
 /// Up to `n` examples with distinct inputs from `seed` (fewer only when the generator runs out of
 /// new inputs within `20 n` draws).
-pub fn generate_unique(generator: &dyn Generator, seed: u64, n: usize) -> Vec<Example> {
+pub fn generate_unique(generator: &dyn Generator, seed: u64, n: usize) -> Vec<TextExample> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(n);
     let batch = n.max(1);

@@ -5,7 +5,7 @@ use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
 
 use super::Generator;
-use crate::tasks::task::{AnswerType, Example};
+use crate::tasks::task::{AnswerType, TextExample};
 
 /// Expressions with `min_ops..=max_ops` operations.
 #[derive(Clone, Debug)]
@@ -46,9 +46,9 @@ impl Generator for MultistepArithmetic {
         AnswerType::Integer
     }
 
-    fn sample(&self, rng: &mut ChaCha8Rng) -> Example {
+    fn sample(&self, rng: &mut ChaCha8Rng) -> TextExample {
         let ops = rng.random_range(self.min_ops..=self.max_ops);
         let (text, value) = build(rng, ops);
-        Example::new(format!("{text} ="), value.to_string())
+        TextExample::new(format!("{text} ="), value.to_string())
     }
 }

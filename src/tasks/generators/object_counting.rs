@@ -5,7 +5,7 @@ use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
 
 use super::{Generator, pick};
-use crate::tasks::task::{AnswerType, Example};
+use crate::tasks::task::{AnswerType, TextExample};
 
 /// A category of countable things: its plural name and its members as (singular, plural).
 pub struct Category {
@@ -100,7 +100,7 @@ impl Generator for ObjectCounting {
         AnswerType::Integer
     }
 
-    fn sample(&self, rng: &mut ChaCha8Rng) -> Example {
+    fn sample(&self, rng: &mut ChaCha8Rng) -> TextExample {
         let asked = rng.random_range(0..CATEGORIES.len());
         let pool: Vec<(usize, (&str, &str))> =
             CATEGORIES.iter().enumerate().flat_map(|(c, cat)| cat.items.iter().map(move |it| (c, *it))).collect();
@@ -128,7 +128,7 @@ impl Generator for ObjectCounting {
         let (last, rest) = phrases.split_last().expect("at least one item");
         let list = if rest.is_empty() { last.clone() } else { format!("{} and {last}", rest.join(", ")) };
         let input = format!("I own {list}. How many {} do I own?", CATEGORIES[asked].name);
-        let mut example = Example::new(input, count.to_string());
+        let mut example = TextExample::new(input, count.to_string());
         if let Some(word) = NUMBER_WORDS.get(count) {
             example.targets.push((*word).to_string());
         }

@@ -8,7 +8,7 @@ use super::{
     Generator, pick,
     words::{COLOURS, NAMES, THINGS},
 };
-use crate::tasks::task::{AnswerType, Example};
+use crate::tasks::task::{AnswerType, TextExample};
 
 /// Games of `people` ∈ `sizes` players and as many trades as players (as in BIG-bench's
 /// three/five/seven-object subtasks, pooled).
@@ -39,7 +39,7 @@ impl Generator for TrackingShuffledObjects {
         AnswerType::Option
     }
 
-    fn sample(&self, rng: &mut ChaCha8Rng) -> Example {
+    fn sample(&self, rng: &mut ChaCha8Rng) -> TextExample {
         let n = self.sizes[rng.random_range(0..self.sizes.len())];
         let people: Vec<&str> = pick(rng, NAMES, n).into_iter().copied().collect();
         let thing = THINGS[rng.random_range(0..THINGS.len())];
@@ -65,7 +65,7 @@ impl Generator for TrackingShuffledObjects {
         }
         let asked = rng.random_range(0..n);
         text.push_str(&format!(" After all trades, {} holds the", people[asked]));
-        let mut example = Example::new(text, objects[holding[asked]].clone());
+        let mut example = TextExample::new(text, objects[holding[asked]].clone());
         example.options = objects;
         example
     }

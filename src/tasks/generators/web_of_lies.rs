@@ -5,7 +5,7 @@ use rand::Rng as _;
 use rand_chacha::ChaCha8Rng;
 
 use super::{Generator, pick, words::NAMES};
-use crate::tasks::task::{AnswerType, Example};
+use crate::tasks::task::{AnswerType, TextExample};
 
 /// Chains of `min_people..=max_people` people.
 #[derive(Clone, Debug)]
@@ -29,7 +29,7 @@ impl Generator for WebOfLies {
         AnswerType::Labels(vec!["Yes".into(), "No".into()])
     }
 
-    fn sample(&self, rng: &mut ChaCha8Rng) -> Example {
+    fn sample(&self, rng: &mut ChaCha8Rng) -> TextExample {
         let k = rng.random_range(self.min_people..=self.max_people);
         let people = pick(rng, NAMES, k);
         let verb = |honest: bool| if honest { "tells the truth" } else { "lies" };
@@ -43,6 +43,6 @@ impl Generator for WebOfLies {
             honest = claims_honest == honest;
         }
         sentences.push(format!("Does {} tell the truth?", people[k - 1]));
-        Example::new(sentences.join(" "), if honest { "Yes" } else { "No" })
+        TextExample::new(sentences.join(" "), if honest { "Yes" } else { "No" })
     }
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::json::{self, Entries};
 use crate::tasks::cache::{DataError, read_cached};
-use crate::tasks::task::Example;
+use crate::tasks::task::TextExample;
 
 /// How a BIG-bench task's answers are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +45,7 @@ enum Targets {
 }
 
 /// The examples of one `task.json`.
-pub fn load(path: &Path, answer: BigBenchAnswer) -> Result<Vec<Example>, DataError> {
+pub fn load(path: &Path, answer: BigBenchAnswer) -> Result<Vec<TextExample>, DataError> {
     let file: TaskFile = json::parse(&read_cached(path)?).map_err(|e| DataError::bad(path, e.to_string()))?;
     if file.examples.is_empty() {
         return Err(DataError::bad(path, "field `examples`: empty"));
@@ -53,7 +53,7 @@ pub fn load(path: &Path, answer: BigBenchAnswer) -> Result<Vec<Example>, DataErr
     file.examples.into_iter().enumerate().map(|(i, ex)| example(path, i, ex, answer)).collect()
 }
 
-fn example(path: &Path, i: usize, ex: TaskExample, answer: BigBenchAnswer) -> Result<Example, DataError> {
+fn example(path: &Path, i: usize, ex: TaskExample, answer: BigBenchAnswer) -> Result<TextExample, DataError> {
     let bad = |field: &str, message: &str| DataError::bad(path, format!("field `examples[{i}].{field}`: {message}"));
     match answer {
         BigBenchAnswer::Labels | BigBenchAnswer::Options => {
@@ -68,7 +68,7 @@ fn example(path: &Path, i: usize, ex: TaskExample, answer: BigBenchAnswer) -> Re
             if score <= 0.0 {
                 return Err(bad("target_scores", "no option scores above 0"));
             }
-            let mut example = Example::new(ex.input, target);
+            let mut example = TextExample::new(ex.input, target);
             if answer == BigBenchAnswer::Options {
                 example.options = scores.into_iter().map(|(key, _)| key).collect();
             }
@@ -86,7 +86,7 @@ fn example(path: &Path, i: usize, ex: TaskExample, answer: BigBenchAnswer) -> Re
             if answer == BigBenchAnswer::Count {
                 targets.sort_by_key(|t| !t.chars().all(|c| c.is_ascii_digit()));
             }
-            let mut example = Example::new(ex.input, targets[0].clone());
+            let mut example = TextExample::new(ex.input, targets[0].clone());
             example.targets = targets;
             Ok(example)
         }
@@ -94,7 +94,7 @@ fn example(path: &Path, i: usize, ex: TaskExample, answer: BigBenchAnswer) -> Re
 }
 
 /// The fixed label set of a `Labels` task: every key of every `target_scores`, first seen first.
-pub fn label_set(examples: &[Example]) -> Vec<String> {
+pub fn label_set(examples: &[TextExample]) -> Vec<String> {
     let mut labels: Vec<String> = Vec::new();
     for ex in examples {
         if !labels.contains(&ex.targets[0]) {

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::tasks::cache::{DataError, read_cached};
-use crate::tasks::task::Example;
+use crate::tasks::task::TextExample;
 
 /// MMLU subjects the paper's task list leaves out (`prompts_by_task_modified.yaml` lists the
 /// other 55 of the 57).
@@ -29,7 +29,7 @@ struct Row {
 }
 
 /// The examples of `mmlu.jsonl` for the paper's subjects; the target is the choice's index.
-pub fn load(path: &Path) -> Result<Vec<Example>, DataError> {
+pub fn load(path: &Path) -> Result<Vec<TextExample>, DataError> {
     let text = read_cached(path)?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -49,7 +49,7 @@ pub fn load(path: &Path) -> Result<Vec<Example>, DataError> {
             let found = &row.correct_answer;
             DataError::bad(path, format!("line {line_no}, field `correct_answer`: expected A, B, C or D, found `{found}`"))
         })?;
-        let mut example = Example::new(row.question, LABELS[index]);
+        let mut example = TextExample::new(row.question, LABELS[index]);
         example.options = vec![row.answer_a, row.answer_b, row.answer_c, row.answer_d];
         example.fields.push(("subject".into(), row.topic));
         out.push(example);
