@@ -14,7 +14,7 @@ pub struct Args {
     /// The text to continue.
     #[arg(long)]
     prompt: String,
-    /// Wrap the prompt as one user turn in the model's chat format (prompts/chat/).
+    /// Wrap the prompt as one user turn in the model's chat template (see --chat-format).
     #[arg(long)]
     chat: bool,
     #[arg(long, default_value_t = 64)]

@@ -1,8 +1,9 @@
-//! The `--model` and `--dtype` options every model verb shares.
+//! The `--model`, `--dtype` and `--chat-format` options every model verb shares.
 
 use candle_core::{DType, Device};
 use clap::ValueEnum;
 
+use dataeff::model::chat::ChatChoice;
 use dataeff::model::load::ModelFiles;
 use dataeff::provenance::DEFAULT_MODEL;
 
@@ -16,6 +17,11 @@ pub struct ModelArgs {
     /// Precision the weights are dequantised to and computed in.
     #[arg(long, value_enum, default_value_t = Precision::F32)]
     pub dtype: Precision,
+    /// How chat turns are written: `auto` (the model's own chat template when it carries one, else
+    /// our format for its architecture, else `plain`), `template` (the model's own, or an error),
+    /// or one of our formats in prompts/chat/: `smollm2`, `gemma`, `plain`.
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    pub chat_format: ChatChoice,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -37,6 +43,6 @@ impl Precision {
 
 impl ModelArgs {
     pub fn open(&self) -> anyhow::Result<ModelFiles> {
-        ModelFiles::open(&self.model, self.dtype.dtype(), &Device::Cpu)
+        ModelFiles::open_with_chat(&self.model, self.dtype.dtype(), &Device::Cpu, &self.chat_format)
     }
 }

@@ -1,188 +1,151 @@
-//! Chat formats: how a prompt and an answer are wrapped for a model. The formats are data, one file
-//! per format under `prompts/chat/` (its README describes the file format), compiled into the
-//! binary so that nothing is read at run time.
+//! Chat templates: how a prompt and an answer are written out for a model. A model that carries
+//! its own Jinja chat template (a GGUF's `tokenizer.chat_template`, an HF checkpoint's
+//! `tokenizer_config.json` `chat_template` or `chat_template.jinja`) is rendered with it
+//! ([`jinja`]); a model without one gets one of our formats ([`format`], `prompts/chat/`), picked
+//! by its architecture. `--chat-format` ([`ChatChoice`]) overrides the choice.
+
+pub mod format;
+pub mod jinja;
 
 use std::path::Path;
+use std::str::FromStr;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, bail};
+
+pub use format::{ChatFormat, FALLBACK, FORMATS};
+pub use jinja::{JinjaTemplate, Message, SpecialTokens};
+
 use super::gguf::GgufFile;
+use super::tokenizer::ModelTokenizer;
 
-/// Every chat format file, by name.
-pub const FORMATS: [(&str, &str); 3] = [
-    ("smollm2", include_str!("../../prompts/chat/smollm2.txt")),
-    ("gemma", include_str!("../../prompts/chat/gemma.txt")),
-    ("plain", include_str!("../../prompts/chat/plain.txt")),
-];
+/// Which chat template to use (`--chat-format`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ChatChoice {
+    /// The model's own template when it has one, else our format for its architecture, else `plain`.
+    #[default]
+    Auto,
+    /// The model's own template; a model without one is an error.
+    Template,
+    /// One of our formats (`prompts/chat/<name>.txt`), whatever the model carries.
+    Format(String),
+}
 
-/// The format used when neither the model's chat template nor its architecture names one.
-pub const FALLBACK: &str = "plain";
+impl FromStr for ChatChoice {
+    type Err = anyhow::Error;
 
-const PROMPT: &str = "{prompt}";
-const ANSWER: &str = "{answer}";
+    fn from_str(name: &str) -> anyhow::Result<Self> {
+        match name {
+            "auto" => Ok(Self::Auto),
+            "template" => Ok(Self::Template),
+            name if FORMATS.iter().any(|(n, _)| *n == name) => Ok(Self::Format(name.to_string())),
+            other => bail!("unknown chat format `{other}` (known: auto, template, {})", our_names()),
+        }
+    }
+}
 
-/// One chat format (the parsed text of `prompts/chat/<name>.txt`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChatTemplate {
-    name: String,
-    /// Text with one `{prompt}`: a user turn and the start of the model's turn.
-    prompt: String,
-    /// Text with one `{answer}`, then the end-of-turn marker.
-    answer: String,
-    /// Strings a model's own chat template must all contain for this format to be chosen.
-    detect: Vec<String>,
-    /// `general.architecture` values that choose this format when a model has no chat template.
-    architectures: Vec<String>,
-    /// Strip whitespace around the prompt and the answer before inserting them.
-    trim: bool,
+/// Our formats' names, for messages.
+fn our_names() -> String {
+    FORMATS.map(|(n, _)| n).join(", ")
+}
+
+/// A model's chat template: its own, or one of ours.
+#[derive(Clone, Debug)]
+pub enum ChatTemplate {
+    /// The model's own Jinja template.
+    Jinja(JinjaTemplate),
+    /// One of `prompts/chat/`.
+    Format(ChatFormat),
 }
 
 impl ChatTemplate {
-    /// The format named `name` (a file of `prompts/chat/`).
+    /// Our format named `name` (a file of `prompts/chat/`).
     pub fn for_name(name: &str) -> anyhow::Result<Self> {
-        let (file, text) = FORMATS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .with_context(|| format!("no chat format `{name}` (known: {})", FORMATS.map(|(n, _)| n).join(", ")))?;
-        Self::parse(&format!("prompts/chat/{file}.txt"), text)
+        ChatFormat::for_name(name).map(Self::Format)
     }
 
-    /// The format for a GGUF model, from its `tokenizer.chat_template` and `general.architecture`.
+    /// The template [`ChatChoice::Auto`] picks for a GGUF model (its tokenizer is built to know
+    /// the special tokens the template writes).
     pub fn for_gguf(path: &Path) -> anyhow::Result<Self> {
-        Self::for_gguf_file(&GgufFile::open(path)?)
+        let file = GgufFile::open(path)?;
+        Self::for_gguf_file(&file, &ModelTokenizer::from_gguf_file(&file)?, &ChatChoice::Auto)
     }
 
-    /// The same from a GGUF file whose header is already read (as [`super::load`] has it).
-    pub fn for_gguf_file(file: &GgufFile) -> anyhow::Result<Self> {
+    /// The template `choice` picks for a GGUF file whose header is already read (as
+    /// [`super::load`] has it): `tokenizer.chat_template`, or by `general.architecture`.
+    pub fn for_gguf_file(file: &GgufFile, tokenizer: &ModelTokenizer, choice: &ChatChoice) -> anyhow::Result<Self> {
         let meta = file.metadata();
         let architecture = meta.opt_string("general.architecture")?.unwrap_or("");
-        let template = meta.opt_string("tokenizer.chat_template")?;
-        Self::select(template, architecture).with_context(|| format!("choosing the chat format of {}", file.path().display()))
-    }
-
-    /// The format whose `detect` strings all occur in `chat_template`; without a template, the
-    /// format listing `architecture`, else [`FALLBACK`]. A template no format recognises is an
-    /// error: wrapping prompts the wrong way would go unnoticed.
-    pub fn select(chat_template: Option<&str>, architecture: &str) -> anyhow::Result<Self> {
-        let formats = Self::all()?;
-        let chosen = match chat_template {
-            Some(template) => formats
-                .into_iter()
-                .find(|f| !f.detect.is_empty() && f.detect.iter().all(|d| template.contains(d.as_str())))
-                .with_context(|| {
-                    format!(
-                        "no format in prompts/chat/ recognises the chat template {:?}; name one explicitly",
-                        template.chars().take(120).collect::<String>()
-                    )
-                })?,
-            None => match formats.into_iter().find(|f| f.architectures.iter().any(|a| a == architecture)) {
-                Some(format) => format,
-                None => Self::for_name(FALLBACK)?,
-            },
+        // A format named outright needs nothing from the file (a malformed template included).
+        let own = match choice {
+            ChatChoice::Format(_) => None,
+            _ => meta.opt_string("tokenizer.chat_template")?,
         };
-        Ok(chosen)
+        let origin = format!("{}: tokenizer.chat_template", file.path().display());
+        Self::choose(choice, own.map(|source| (source, origin.as_str())), architecture, SpecialTokens::of(tokenizer))
+            .with_context(|| format!("choosing the chat template of {}", file.path().display()))
     }
 
-    /// Every compiled-in format.
-    pub fn all() -> anyhow::Result<Vec<Self>> {
-        FORMATS.iter().map(|(name, _)| Self::for_name(name)).collect()
+    /// The template `choice` picks, given the model's own (its source, and where it came from) if
+    /// any, and the special tokens that one may write.
+    pub fn choose(
+        choice: &ChatChoice,
+        own: Option<(&str, &str)>,
+        architecture: &str,
+        tokens: SpecialTokens,
+    ) -> anyhow::Result<Self> {
+        let jinja = |(source, origin): (&str, &str)| JinjaTemplate::new(source, origin, tokens);
+        Ok(match (choice, own) {
+            (ChatChoice::Format(name), _) => Self::for_name(name)?,
+            (ChatChoice::Auto | ChatChoice::Template, Some(own)) => Self::Jinja(jinja(own).with_context(|| {
+                format!("the model's own chat template fails (--chat-format picks one of ours: {})", our_names())
+            })?),
+            (ChatChoice::Template, None) => bail!(
+                "the model has no chat template of its own; name one of ours with --chat-format ({})",
+                our_names()
+            ),
+            (ChatChoice::Auto, None) => Self::Format(ChatFormat::for_architecture(architecture)?),
+        })
     }
 
-    /// Parse a format file; `path` only names it in errors.
-    pub fn parse(path: &str, text: &str) -> anyhow::Result<Self> {
-        let mut format = Self {
-            name: String::new(),
-            prompt: String::new(),
-            answer: String::new(),
-            detect: Vec::new(),
-            architectures: Vec::new(),
-            trim: false,
-        };
-        let (mut name, mut prompt, mut answer) = (None, None, None);
-        for (number, line) in text.lines().enumerate() {
-            let at = || format!("{path}:{}", number + 1);
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let (key, value) =
-                line.split_once('=').with_context(|| format!("{}: expected `key = value`, got {line:?}", at()))?;
-            let value = unescape(value.trim()).with_context(at)?;
-            let once = |slot: &mut Option<String>| match slot.replace(value.clone()) {
-                Some(_) => Err(anyhow!("{}: `{}` is given twice", at(), key.trim())),
-                None => Ok(()),
-            };
-            match key.trim() {
-                "name" => once(&mut name)?,
-                "prompt" => once(&mut prompt)?,
-                "answer" => once(&mut answer)?,
-                "detect" => format.detect.push(value),
-                "architectures" => format.architectures.extend(value.split_whitespace().map(str::to_string)),
-                "trim" => {
-                    format.trim =
-                        value.parse().map_err(|_| anyhow!("{}: trim: expected true or false, got {value:?}", at()))?
-                }
-                other => {
-                    bail!("{}: unknown key `{other}` (known: name, prompt, answer, detect, architectures, trim)", at())
-                }
-            }
-        }
-        let required = |slot: Option<String>, key: &str| slot.with_context(|| format!("{path}: `{key}` is missing"));
-        format.name = required(name, "name")?;
-        format.prompt = required(prompt, "prompt")?;
-        format.answer = required(answer, "answer")?;
-        for (key, text, placeholder) in [("prompt", &format.prompt, PROMPT), ("answer", &format.answer, ANSWER)] {
-            if text.matches(placeholder).count() != 1 {
-                bail!("{path}: `{key}` must contain {placeholder} exactly once, got {text:?}");
-            }
-        }
-        Ok(format)
-    }
-
+    /// `template` for the model's own, else our format's name.
     pub fn name(&self) -> &str {
-        &self.name
+        match self {
+            Self::Jinja(_) => "template",
+            Self::Format(format) => format.name(),
+        }
     }
 
-    /// One user turn holding `prompt`, then what starts the model's answer (the generation prompt).
+    /// One user turn holding `prompt`, then what starts the model's answer (the generation
+    /// prompt): the text to encode with `ModelTokenizer::encode_prompt`.
+    ///
+    /// A model's own template has rendered a user turn when it was loaded; should it raise on
+    /// this prompt's text (no template we know does), this panics with the template's message.
     pub fn user_turn(&self, prompt: &str) -> String {
-        self.prompt.replacen(PROMPT, self.clean(prompt), 1)
+        match self {
+            Self::Jinja(template) => template.user_turn(prompt).unwrap_or_else(|e| panic!("{e:#}")),
+            Self::Format(format) => format.user_turn(prompt),
+        }
     }
 
     /// The two parts of a training example: the prompt part ([`Self::user_turn`]) and the answer
-    /// part (the answer and the end-of-turn marker), which alone carries the loss.
+    /// part (the answer and the end-of-turn marker), which alone carries the loss. The answer
+    /// starts where the prompt part ends. Panics as [`Self::user_turn`] does.
     pub fn with_answer(&self, prompt: &str, answer: &str) -> (String, String) {
-        (self.user_turn(prompt), self.answer.replacen(ANSWER, self.clean(answer), 1))
+        match self {
+            Self::Jinja(template) => template.with_answer(prompt, answer).unwrap_or_else(|e| panic!("{e:#}")),
+            Self::Format(format) => format.with_answer(prompt, answer),
+        }
     }
 
-    /// The text that ends the model's turn (`<|im_end|>`, `<end_of_turn>`, a newline).
+    /// The text that ends the model's turn (`<|im_end|>`, `<end_of_turn>`, a newline). The
+    /// newline a template writes after it (ChatML's `<|im_end|>\n`) is left out: the model has
+    /// stopped before it.
     pub fn end_of_turn(&self) -> &str {
-        let at = self.answer.find(ANSWER).expect("checked by parse");
-        &self.answer[at + ANSWER.len()..]
-    }
-
-    fn clean<'a>(&self, text: &'a str) -> &'a str {
-        if self.trim { text.trim() } else { text }
-    }
-}
-
-/// `\n`, `\t` and `\\` in a value.
-fn unescape(value: &str) -> anyhow::Result<String> {
-    let mut out = String::with_capacity(value.len());
-    let mut chars = value.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('\\') => out.push('\\'),
-            other => {
-                bail!("unknown escape `\\{}` (known: \\n, \\t, \\\\)", other.map(String::from).unwrap_or_default())
-            }
+        match self {
+            Self::Jinja(template) => template.end_of_turn(),
+            Self::Format(format) => format.end_of_turn(),
         }
     }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -190,53 +153,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_format_parses_and_is_named_after_its_file() {
-        for (file, _) in FORMATS {
-            assert_eq!(ChatTemplate::for_name(file).unwrap().name(), file);
-        }
+    fn chat_choice_names() {
+        assert_eq!("auto".parse::<ChatChoice>().unwrap(), ChatChoice::Auto);
+        assert_eq!("template".parse::<ChatChoice>().unwrap(), ChatChoice::Template);
+        assert_eq!("gemma".parse::<ChatChoice>().unwrap(), ChatChoice::Format("gemma".into()));
+        let err = "chatml".parse::<ChatChoice>().unwrap_err().to_string();
+        assert_eq!(err, "unknown chat format `chatml` (known: auto, template, smollm2, gemma, plain)");
     }
 
     #[test]
-    fn values_are_unescaped_and_the_placeholders_filled_once() {
-        let f =
-            ChatTemplate::parse("t.txt", "name = t\nprompt = a\\n{prompt}\\t\\\\\nanswer = {answer}<end>\n").unwrap();
-        assert_eq!(f.user_turn("{answer}"), "a\n{answer}\t\\");
-        assert_eq!(f.with_answer("p", "x {prompt}").1, "x {prompt}<end>");
-        assert_eq!(f.end_of_turn(), "<end>");
-    }
-
-    #[test]
-    fn trim_strips_the_prompt_and_the_answer() {
-        let gemma = ChatTemplate::for_name("gemma").unwrap();
-        let (prompt, answer) = gemma.with_answer("\n Hi \n", " Paris.\n");
-        assert_eq!(prompt, "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n");
-        assert_eq!(answer, "Paris.<end_of_turn>");
-        let plain = ChatTemplate::for_name("plain").unwrap();
-        assert_eq!(plain.with_answer(" Hi", "4"), (" Hi\n".to_string(), "4\n".to_string()));
-    }
-
-    #[test]
-    fn errors_name_the_file_line_and_problem() {
-        let err = |text: &str| ChatTemplate::parse("x.txt", text).unwrap_err().to_string();
-        assert_eq!(err("name = x\nprompt {prompt}"), "x.txt:2: expected `key = value`, got \"prompt {prompt}\"");
-        assert_eq!(err("name = x\nanswer = {answer}"), "x.txt: `prompt` is missing");
-        assert!(err("name = x\nprompt = p\nanswer = {answer}").contains("`prompt` must contain {prompt} exactly once"));
-        assert!(err("name = x\nname = y").starts_with("x.txt:2: `name` is given twice"));
-        assert!(err("colour = red").starts_with("x.txt:1: unknown key `colour`"));
-        assert!(err("prompt = \\q").starts_with("x.txt:1"));
-        assert!(ChatTemplate::for_name("llama9").unwrap_err().to_string().contains("known: smollm2, gemma, plain"));
-    }
-
-    #[test]
-    fn selection_by_template_then_architecture_then_plain() {
-        let smol =
-            "{{'<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>'}}";
-        assert_eq!(ChatTemplate::select(Some(smol), "llama").unwrap().name(), "smollm2");
-        assert_eq!(ChatTemplate::select(Some("{{'<start_of_turn>'}}"), "llama").unwrap().name(), "gemma");
-        assert_eq!(ChatTemplate::select(None, "gemma3").unwrap().name(), "gemma");
-        assert_eq!(ChatTemplate::select(None, "llama").unwrap().name(), "plain");
-        // ChatML without SmolLM's system prompt is another model's format: not guessed.
-        let err = ChatTemplate::select(Some("{{'<|im_start|>'}}"), "qwen2").unwrap_err().to_string();
-        assert!(err.contains("no format in prompts/chat/ recognises"), "{err}");
+    fn the_model_s_own_template_first_unless_a_format_is_named() {
+        let own = Some(("{% for m in messages %}<{{ m.role }}>{{ m.content }}</{{ m.role }}>{% endfor %}", "t.gguf"));
+        let choose = |choice: &str, own, arch| {
+            ChatTemplate::choose(&choice.parse().unwrap(), own, arch, SpecialTokens::default())
+        };
+        assert_eq!(choose("auto", own, "llama").unwrap().user_turn("Hi"), "<user>Hi</user>");
+        assert_eq!(choose("template", own, "llama").unwrap().end_of_turn(), "</assistant>");
+        assert_eq!(choose("auto", None, "gemma3").unwrap().name(), "gemma");
+        assert_eq!(choose("auto", None, "llama").unwrap().name(), "plain");
+        assert_eq!(choose("smollm2", own, "gemma3").unwrap().name(), "smollm2");
+        let err = choose("template", None, "llama").unwrap_err().to_string();
+        assert!(err.contains("no chat template of its own; name one of ours with --chat-format"), "{err}");
+        let err =
+            format!("{:#}", choose("auto", Some(("{{ raise_exception('no') }}", "t.gguf")), "llama").unwrap_err());
+        assert!(err.contains("fails (--chat-format picks one of ours") && err.contains("t.gguf"), "{err}");
     }
 }
