@@ -2,6 +2,8 @@
 //! token id by token id, on the registry GGUFs (needs `cargo xtask fetch-model all`, as in CI);
 //! and `dataeff score --chat` on a tiny HF checkpoint whose template is none of ours.
 
+#![cfg(feature = "lm")]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -49,10 +51,10 @@ fn smollm2_own_template_gives_the_token_ids_of_our_smollm2_format() {
     let ours = ChatTemplate::for_name("smollm2").unwrap();
 
     for (prompt, answer) in CONVERSATIONS {
-        let user_turn = |t: &ChatTemplate| tok.encode_prompt(&t.user_turn(prompt)).unwrap();
+        let user_turn = |t: &ChatTemplate| tok.encode_prompt(&t.user_turn(prompt).unwrap()).unwrap();
         assert_eq!(user_turn(&own), user_turn(&ours), "user turn {prompt:?}");
         let (own_ids, our_ids) =
-            (ids(&tok, &own.with_answer(prompt, answer)), ids(&tok, &ours.with_answer(prompt, answer)));
+            (ids(&tok, &own.with_answer(prompt, answer).unwrap()), ids(&tok, &ours.with_answer(prompt, answer).unwrap()));
         assert_eq!(own_ids, our_ids, "{prompt:?} + {answer:?}");
     }
     assert_eq!(own.end_of_turn(), ours.end_of_turn());
@@ -63,7 +65,7 @@ fn smollm2_own_template_gives_the_token_ids_of_our_smollm2_format() {
     // also writes when given it explicitly. Another system message only the template can write.
     let (prompt, _) = CONVERSATIONS[0];
     let explicit = jinja.render(&[Message::system(SMOLLM2_SYSTEM), Message::user(prompt)], true).unwrap();
-    assert_eq!(tok.encode_prompt(&explicit).unwrap(), tok.encode_prompt(&ours.user_turn(prompt)).unwrap());
+    assert_eq!(tok.encode_prompt(&explicit).unwrap(), tok.encode_prompt(&ours.user_turn(prompt).unwrap()).unwrap());
     let other = jinja.render(&[Message::system("Answer in French."), Message::user(prompt)], true).unwrap();
     assert!(other.starts_with("<|im_start|>system\nAnswer in French.<|im_end|>\n<|im_start|>user\n"), "{other:?}");
     assert!(!other.contains(SMOLLM2_SYSTEM), "{other:?}");
@@ -83,7 +85,7 @@ fn gemma_base_gguf_carries_no_template_and_gets_our_gemma_format() {
     // What the file does have: the turn markers as single control tokens, the end one stopping
     // generation, and BOS added by the tokenizer.
     let (start, end) = (tok.token_id("<start_of_turn>").unwrap(), tok.token_id("<end_of_turn>").unwrap());
-    let (prompt, answer) = ids(&tok, &chat.with_answer("  What is 2+2?\n", " 4 "));
+    let (prompt, answer) = ids(&tok, &chat.with_answer("  What is 2+2?\n", " 4 ").unwrap());
     let (user, model, newline) = (tok.encode("user").unwrap(), tok.encode("model").unwrap(), tok.encode("\n").unwrap());
     let expected: Vec<u32> =
         [vec![tok.bos().unwrap(), start], user, newline.clone(), tok.encode("What is 2+2?").unwrap()]
@@ -173,7 +175,7 @@ fn score_chat_uses_an_unfamiliar_template_of_an_hf_checkpoint() {
     let dir = tiny_checkpoint(Some(TINY_TEMPLATE));
     let files = ModelFiles::open(dir.path().to_str().unwrap(), DType::F32, &Device::Cpu).unwrap();
     assert_eq!(files.chat.name(), "template");
-    let (prompt, answer) = files.chat.with_answer(" Hello there ", "Hi!");
+    let (prompt, answer) = files.chat.with_answer(" Hello there ", "Hi!").unwrap();
     assert_eq!(
         (prompt.as_str(), answer.as_str()),
         ("<|user|>Hello there\n<|bot|>", "Hi!<|end|>"),
@@ -241,13 +243,13 @@ fn hf_checkpoint_templates_from_their_files_or_the_architecture() {
     // template's stays in the text.
     let files = open(&dir).unwrap();
     assert!(!files.tokenizer.add_bos());
-    assert_eq!(files.chat.user_turn("x"), "<s><|user|>x\n<|bot|>");
+    assert_eq!(files.chat.user_turn("x").unwrap(), "<s><|user|>x\n<|bot|>");
 
     // chat_template.jinja, where transformers saves it now, wins.
     std::fs::write(dir.path().join("chat_template.jinja"), "{% for m in messages %}[{{ m.content }}]{% endfor %}")
         .unwrap();
     let files = open(&dir).unwrap();
-    assert_eq!((files.chat.user_turn("x"), files.chat.end_of_turn()), ("[x]".to_string(), "]"));
+    assert_eq!((files.chat.user_turn("x").unwrap(), files.chat.end_of_turn()), ("[x]".to_string(), "]"));
 
     // A template that cannot render a user turn fails the load with the way out.
     std::fs::write(dir.path().join("chat_template.jinja"), "{{ raise_exception('system message required') }}").unwrap();

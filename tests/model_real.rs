@@ -40,7 +40,7 @@ fn smollm2() -> &'static Loaded {
 #[test]
 fn smollm2_answers_paris_when_asked_in_its_chat_format() {
     let m = smollm2();
-    let text = m.files.chat.user_turn("What is the capital of France? Answer with one word.");
+    let text = m.files.chat.user_turn("What is the capital of France? Answer with one word.").unwrap();
     let prompt = m.files.tokenizer.encode_prompt(&text).unwrap();
     let generation = greedy(m.model.as_ref(), &prompt, 16, &|id| m.files.tokenizer.is_eos(id)).unwrap();
     let answer = m.files.tokenizer.decode(&generation.ids).unwrap();

@@ -190,8 +190,8 @@ fn smollm2_chat_format_is_what_the_gguf_template_renders() {
 
     let format = ChatTemplate::for_gguf(&gguf).unwrap();
     assert_eq!(format.name(), "template", "the GGUF's own");
-    assert_eq!(format.user_turn(&chat.prompt), chat.generation_prompt);
-    let (prompt, answer) = format.with_answer(&chat.prompt, &chat.answer);
+    assert_eq!(format.user_turn(&chat.prompt).unwrap(), chat.generation_prompt);
+    let (prompt, answer) = format.with_answer(&chat.prompt, &chat.answer).unwrap();
     assert_eq!(prompt, chat.generation_prompt);
     assert_eq!(answer, format!("{}<|im_end|>", chat.answer));
     // The template writes a newline after every turn; the answer part stops at <|im_end|>.
@@ -202,7 +202,7 @@ fn smollm2_chat_format_is_what_the_gguf_template_renders() {
 fn gemma3_gets_gemma_turns_by_architecture() {
     let format = ChatTemplate::for_gguf(&gguf(GEMMA3)).unwrap();
     assert_eq!(format.name(), "gemma");
-    let (prompt, answer) = format.with_answer("What is 2+2?", "4");
+    let (prompt, answer) = format.with_answer("What is 2+2?", "4").unwrap();
     assert_eq!(prompt, "<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n");
     assert_eq!(answer, "4<end_of_turn>");
     let tok = tokenizer(GEMMA3);
@@ -217,7 +217,7 @@ fn prompt_and_answer_tokenised_apart_equal_tokenised_together() {
     for (model, format) in [(SMOLLM2, "smollm2"), (GEMMA3, "gemma"), (SMOLLM2, "plain"), (GEMMA3, "plain")] {
         let (tok, format) = (tokenizer(model), ChatTemplate::for_name(format).unwrap());
         for (q, a) in [("What is the capital of France?", "Paris"), ("2+2=", "4"), ("Say hi.", " hi there")] {
-            let (prompt, answer) = format.with_answer(q, a);
+            let (prompt, answer) = format.with_answer(q, a).unwrap();
             let mut apart = tok.encode(&prompt).unwrap();
             apart.extend(tok.encode(&answer).unwrap());
             assert_eq!(

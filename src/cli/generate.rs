@@ -27,7 +27,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let files = args.model.open()?;
     let model = files.build()?;
-    let text = if args.chat { files.chat.user_turn(&args.prompt) } else { args.prompt.clone() };
+    let text = if args.chat { files.chat.user_turn(&args.prompt)? } else { args.prompt.clone() };
     let prompt = files.tokenizer.encode_prompt(&text)?;
     let start = Instant::now();
     let generation = greedy(model.as_ref(), &prompt, args.max_new_tokens, &|id| files.tokenizer.is_eos(id))?;

@@ -31,7 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let files = args.model.open()?;
     let model = files.build()?;
     let (prompt, continuation) = if args.chat {
-        files.chat.with_answer(&args.prompt, &args.continuation)
+        files.chat.with_answer(&args.prompt, &args.continuation)?
     } else {
         (args.prompt.clone(), args.continuation.clone())
     };

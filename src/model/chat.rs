@@ -119,21 +119,21 @@ impl ChatTemplate {
     /// prompt): the text to encode with `ModelTokenizer::encode_prompt`.
     ///
     /// A model's own template has rendered a user turn when it was loaded; should it raise on
-    /// this prompt's text (no template we know does), this panics with the template's message.
-    pub fn user_turn(&self, prompt: &str) -> String {
+    /// this prompt's text (no template we know does), the error carries the template's message.
+    pub fn user_turn(&self, prompt: &str) -> anyhow::Result<String> {
         match self {
-            Self::Jinja(template) => template.user_turn(prompt).unwrap_or_else(|e| panic!("{e:#}")),
-            Self::Format(format) => format.user_turn(prompt),
+            Self::Jinja(template) => template.user_turn(prompt),
+            Self::Format(format) => Ok(format.user_turn(prompt)),
         }
     }
 
     /// The two parts of a training example: the prompt part ([`Self::user_turn`]) and the answer
     /// part (the answer and the end-of-turn marker), which alone carries the loss. The answer
-    /// starts where the prompt part ends. Panics as [`Self::user_turn`] does.
-    pub fn with_answer(&self, prompt: &str, answer: &str) -> (String, String) {
+    /// starts where the prompt part ends. Fails as [`Self::user_turn`] does.
+    pub fn with_answer(&self, prompt: &str, answer: &str) -> anyhow::Result<(String, String)> {
         match self {
-            Self::Jinja(template) => template.with_answer(prompt, answer).unwrap_or_else(|e| panic!("{e:#}")),
-            Self::Format(format) => format.with_answer(prompt, answer),
+            Self::Jinja(template) => template.with_answer(prompt, answer),
+            Self::Format(format) => Ok(format.with_answer(prompt, answer)),
         }
     }
 
@@ -167,7 +167,7 @@ mod tests {
         let choose = |choice: &str, own, arch| {
             ChatTemplate::choose(&choice.parse().unwrap(), own, arch, SpecialTokens::default())
         };
-        assert_eq!(choose("auto", own, "llama").unwrap().user_turn("Hi"), "<user>Hi</user>");
+        assert_eq!(choose("auto", own, "llama").unwrap().user_turn("Hi").unwrap(), "<user>Hi</user>");
         assert_eq!(choose("template", own, "llama").unwrap().end_of_turn(), "</assistant>");
         assert_eq!(choose("auto", None, "gemma3").unwrap().name(), "gemma");
         assert_eq!(choose("auto", None, "llama").unwrap().name(), "plain");

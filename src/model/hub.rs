@@ -58,7 +58,8 @@ pub(super) mod download {
     use super::super::resolve::{HfRepoSpec, ModelSource, missing_checkpoint_files};
 
     /// Small files a checkpoint may carry that the runtime reads when present (chat template, EOS).
-    const OPTIONAL: [&str; 3] = ["tokenizer_config.json", "generation_config.json", "special_tokens_map.json"];
+    const OPTIONAL: [&str; 4] =
+        ["tokenizer_config.json", "chat_template.jinja", "generation_config.json", "special_tokens_map.json"];
 
     /// Say what to do about a failed download. (hf_hub wraps ureq's error; a reply with an HTTP
     /// status shows as "<url>: status code <n>", anything else is a transport failure.)
