@@ -25,8 +25,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let files = args.model.open()?;
-    let model = files.build()?;
+    let (files, model) = args.model.load()?;
     let text = if args.chat { files.chat.user_turn(&args.prompt)? } else { args.prompt.clone() };
     let prompt = files.tokenizer.encode_prompt(&text)?;
     let start = Instant::now();

@@ -3,6 +3,7 @@
 use candle_core::{DType, Device};
 use clap::ValueEnum;
 
+use dataeff::model::CausalLm;
 use dataeff::model::chat::ChatChoice;
 use dataeff::model::load::ModelFiles;
 use dataeff::provenance::DEFAULT_MODEL;
@@ -42,7 +43,15 @@ impl Precision {
 }
 
 impl ModelArgs {
+    /// The model's files (weights, tokenizer, chat template), not yet built.
     pub fn open(&self) -> anyhow::Result<ModelFiles> {
         ModelFiles::open_with_chat(&self.model, self.dtype.dtype(), &Device::Cpu, &self.chat_format)
+    }
+
+    /// The files and the model built on them, ready to run.
+    pub fn load(&self) -> anyhow::Result<(ModelFiles, Box<dyn CausalLm>)> {
+        let files = self.open()?;
+        let model = files.build()?;
+        Ok((files, model))
     }
 }

@@ -28,8 +28,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let files = args.model.open()?;
-    let model = files.build()?;
+    let (files, model) = args.model.load()?;
     let (prompt, continuation) = if args.chat {
         files.chat.with_answer(&args.prompt, &args.continuation)?
     } else {

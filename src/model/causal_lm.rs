@@ -35,6 +35,12 @@ pub trait CausalLm: Send + Sync {
     /// (`model.layers.3.self_attn.q_proj`), in layer order.
     fn projections_mut(&mut self) -> Vec<(String, &mut Linear)>;
 
+    /// Token embeddings (B, T, H) of ids (B, T): rows of [`Self::embedding`].
+    fn embed_tokens(&self, ids: &Tensor) -> Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        self.embedding().index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.config().hidden_size))
+    }
+
     /// Hidden states of a whole sequence from position 0.
     fn hidden_states(&self, ids: &Tensor) -> Result<Tensor> {
         self.forward(ids, None)

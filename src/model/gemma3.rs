@@ -23,25 +23,17 @@ use super::weights::Weights;
 
 /// Every weight of a Gemma 3 model, with its HF name and shape (the LM head is the embedding).
 pub fn weight_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
-    let (h, i, hd) = (cfg.hidden_size, cfg.intermediate_size, cfg.head_dim);
+    let (h, hd) = (cfg.hidden_size, cfg.head_dim);
     let mut out = vec![("model.embed_tokens.weight".to_string(), vec![cfg.vocab_size, h])];
     for l in 0..cfg.num_layers {
-        let p = format!("model.layers.{l}");
-        out.extend([
-            (format!("{p}.input_layernorm.weight"), vec![h]),
-            (format!("{p}.self_attn.q_proj.weight"), vec![cfg.num_heads * hd, h]),
-            (format!("{p}.self_attn.k_proj.weight"), vec![cfg.num_kv_heads * hd, h]),
-            (format!("{p}.self_attn.v_proj.weight"), vec![cfg.num_kv_heads * hd, h]),
-            (format!("{p}.self_attn.o_proj.weight"), vec![h, cfg.num_heads * hd]),
-            (format!("{p}.self_attn.q_norm.weight"), vec![hd]),
-            (format!("{p}.self_attn.k_norm.weight"), vec![hd]),
-            (format!("{p}.post_attention_layernorm.weight"), vec![h]),
-            (format!("{p}.pre_feedforward_layernorm.weight"), vec![h]),
-            (format!("{p}.post_feedforward_layernorm.weight"), vec![h]),
-            (format!("{p}.mlp.gate_proj.weight"), vec![i, h]),
-            (format!("{p}.mlp.up_proj.weight"), vec![i, h]),
-            (format!("{p}.mlp.down_proj.weight"), vec![h, i]),
-        ]);
+        out.push(super::norm_shape(l, "input_layernorm", h));
+        out.extend(super::attention_shapes(cfg, l));
+        out.extend([super::norm_shape(l, "self_attn.q_norm", hd), super::norm_shape(l, "self_attn.k_norm", hd)]);
+        out.extend(
+            ["post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"]
+                .map(|norm| super::norm_shape(l, norm, h)),
+        );
+        out.extend(super::mlp_shapes(cfg, l));
     }
     out.push(("model.norm.weight".to_string(), vec![h]));
     out
@@ -166,11 +158,10 @@ impl CausalLm for Gemma3 {
     }
 
     fn forward(&self, ids: &Tensor, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
-        let (b, t) = ids.dims2()?;
-        let eps = self.cfg.rms_norm_eps;
-        let start = cache.as_ref().map_or(0, |c| c.len());
-        let x = self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.cfg.hidden_size))?;
-        let mut x = (x * (self.cfg.hidden_size as f64).sqrt())?;
+        let t = ids.dim(1)?;
+        let (eps, start) = (self.cfg.rms_norm_eps, cache.as_ref().map_or(0, |c| c.len()));
+        // Gemma scales its embeddings by √H.
+        let mut x = (self.embed_tokens(ids)? * (self.cfg.hidden_size as f64).sqrt())?;
         // A mask is needed unless every query may see every key: a single new token on a global
         // layer, or on a local one while the whole sequence still fits in the window.
         let mask_for = |window: Option<usize>| -> Result<Option<Tensor>> {
@@ -197,11 +188,8 @@ impl CausalLm for Gemma3 {
     }
 
     fn projections_mut(&mut self) -> Vec<(String, &mut Linear)> {
-        let layers = self.layers.iter_mut().enumerate();
-        layers
-            .flat_map(|(l, Layer { attn: a, mlp: m, .. })| {
-                named_projections(l, [&mut a.q, &mut a.k, &mut a.v, &mut a.o, &mut m.gate, &mut m.up, &mut m.down])
-            })
-            .collect()
+        named_projections(&mut self.layers, |Layer { attn: a, mlp: m, .. }| {
+            [&mut a.q, &mut a.k, &mut a.v, &mut a.o, &mut m.gate, &mut m.up, &mut m.down]
+        })
     }
 }

@@ -16,21 +16,13 @@ use super::weights::Weights;
 
 /// Every weight of a Llama model, with its HF name and shape.
 pub fn weight_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
-    let (h, i, hd) = (cfg.hidden_size, cfg.intermediate_size, cfg.head_dim);
+    let h = cfg.hidden_size;
     let mut out = vec![("model.embed_tokens.weight".to_string(), vec![cfg.vocab_size, h])];
     for l in 0..cfg.num_layers {
-        let p = format!("model.layers.{l}");
-        out.extend([
-            (format!("{p}.input_layernorm.weight"), vec![h]),
-            (format!("{p}.self_attn.q_proj.weight"), vec![cfg.num_heads * hd, h]),
-            (format!("{p}.self_attn.k_proj.weight"), vec![cfg.num_kv_heads * hd, h]),
-            (format!("{p}.self_attn.v_proj.weight"), vec![cfg.num_kv_heads * hd, h]),
-            (format!("{p}.self_attn.o_proj.weight"), vec![h, cfg.num_heads * hd]),
-            (format!("{p}.post_attention_layernorm.weight"), vec![h]),
-            (format!("{p}.mlp.gate_proj.weight"), vec![i, h]),
-            (format!("{p}.mlp.up_proj.weight"), vec![i, h]),
-            (format!("{p}.mlp.down_proj.weight"), vec![h, i]),
-        ]);
+        out.push(super::norm_shape(l, "input_layernorm", h));
+        out.extend(super::attention_shapes(cfg, l));
+        out.push(super::norm_shape(l, "post_attention_layernorm", h));
+        out.extend(super::mlp_shapes(cfg, l));
     }
     out.push(("model.norm.weight".to_string(), vec![h]));
     if !cfg.tie_word_embeddings {
@@ -116,10 +108,9 @@ impl CausalLm for Llama {
     }
 
     fn forward(&self, ids: &Tensor, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
-        let (b, t) = ids.dims2()?;
-        let eps = self.cfg.rms_norm_eps as f32;
-        let start = cache.as_ref().map_or(0, |c| c.len());
-        let mut x = self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.cfg.hidden_size))?;
+        let t = ids.dim(1)?;
+        let (eps, start) = (self.cfg.rms_norm_eps as f32, cache.as_ref().map_or(0, |c| c.len()));
+        let mut x = self.embed_tokens(ids)?;
         // A single new token may see every cached position: no mask needed.
         let mask = if t > 1 { Some(causal_mask(t, start, None, x.dtype(), x.device())?) } else { None };
         for (l, layer) in self.layers.iter().enumerate() {
@@ -135,11 +126,8 @@ impl CausalLm for Llama {
     }
 
     fn projections_mut(&mut self) -> Vec<(String, &mut Linear)> {
-        let layers = self.layers.iter_mut().enumerate();
-        layers
-            .flat_map(|(l, Layer { attn: a, mlp: m, .. })| {
-                named_projections(l, [&mut a.q, &mut a.k, &mut a.v, &mut a.o, &mut m.gate, &mut m.up, &mut m.down])
-            })
-            .collect()
+        named_projections(&mut self.layers, |Layer { attn: a, mlp: m, .. }| {
+            [&mut a.q, &mut a.k, &mut a.v, &mut a.o, &mut m.gate, &mut m.up, &mut m.down]
+        })
     }
 }

@@ -116,10 +116,18 @@ impl Linear {
 const MODULES: [&str; 7] =
     ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
 
-/// Layer `layer`'s projections `[q, k, v, o, gate, up, down]` under their HF module names
-/// (`model.layers.3.self_attn.q_proj`), for [`super::CausalLm::projections_mut`].
-pub fn named_projections(layer: usize, projections: [&mut Linear; 7]) -> impl Iterator<Item = (String, &mut Linear)> {
-    MODULES.into_iter().zip(projections).map(move |(module, linear)| (format!("model.layers.{layer}.{module}"), linear))
+/// Every layer's projections `[q, k, v, o, gate, up, down]` (as `parts` picks them out of a
+/// layer) under their HF module names (`model.layers.3.self_attn.q_proj`), in layer order: what
+/// [`super::CausalLm::projections_mut`] returns for both architectures.
+pub fn named_projections<'a, L>(
+    layers: &'a mut [L],
+    parts: impl Fn(&'a mut L) -> [&'a mut Linear; 7],
+) -> Vec<(String, &'a mut Linear)> {
+    let mut out = Vec::with_capacity(7 * layers.len());
+    for (l, layer) in layers.iter_mut().enumerate() {
+        out.extend(MODULES.into_iter().zip(parts(layer)).map(|(module, linear)| (format!("model.layers.{l}.{module}"), linear)));
+    }
+    out
 }
 
 /// Attach LoRA adapters to the projections of `model` that `config` targets; adapter `k` (in

@@ -32,6 +32,26 @@ pub fn weight_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
     }
 }
 
+/// HF names and shapes (`[out, in]`) of decoder layer `l`'s attention projections q, k, v, o:
+/// the same in both architectures.
+fn attention_shapes(cfg: &ModelConfig, l: usize) -> [(String, Vec<usize>); 4] {
+    let (h, q, kv) = (cfg.hidden_size, cfg.num_heads * cfg.head_dim, cfg.num_kv_heads * cfg.head_dim);
+    let name = |m: &str| format!("model.layers.{l}.self_attn.{m}_proj.weight");
+    [(name("q"), vec![q, h]), (name("k"), vec![kv, h]), (name("v"), vec![kv, h]), (name("o"), vec![h, q])]
+}
+
+/// HF names and shapes of decoder layer `l`'s gated-MLP projections gate, up, down (both architectures).
+fn mlp_shapes(cfg: &ModelConfig, l: usize) -> [(String, Vec<usize>); 3] {
+    let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
+    let name = |m: &str| format!("model.layers.{l}.mlp.{m}_proj.weight");
+    [(name("gate"), vec![i, h]), (name("up"), vec![i, h]), (name("down"), vec![h, i])]
+}
+
+/// A norm weight's name and shape: `model.layers.{l}.{module}.weight` of length `n`.
+fn norm_shape(l: usize, module: &str, n: usize) -> (String, Vec<usize>) {
+    (format!("model.layers.{l}.{module}.weight"), vec![n])
+}
+
 /// candle picks its matmul thread count by asking `num_cpus` for the physical core count — which
 /// reads /proc/cpuinfo on every matmul — unless `RAYON_NUM_THREADS` is set (measured: CoS-Low
 /// gradients on SmolLM2 18.5 → 14.8 s). Pin it once to candle's own choice. Call first thing in
