@@ -94,6 +94,8 @@ fn cli_generate_score_and_model_info() {
     assert_eq!(info["sha256"], "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818");
     let params = info["parameters"].as_u64().unwrap();
     assert!((260_000_000..280_000_000).contains(&params), "{params}");
+    // The base Gemma GGUF carries no chat template, so our `gemma` format stands in.
+    assert_eq!(info["chat_format"], "gemma");
 
     let (ok, _, err) = dataeff(&["generate", "--model", "no-such-model", "--prompt", "x"]);
     assert!(!ok && err.contains("no-such-model") && err.contains("smollm2-135m-instruct"), "{err}");

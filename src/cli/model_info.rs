@@ -42,6 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "bos": files.tokenizer.bos(),
         "eos": files.tokenizer.eos(),
         "add_bos": files.tokenizer.add_bos(),
+        "chat_format": files.chat.name(),
         "config": files.config,
         "config_source": file.display().to_string(),
     });
