@@ -85,6 +85,34 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
     }
 }
 
+/// A JSON object read into a sorted map that refuses a key written twice (serde's maps keep the
+/// last value silently, so `{"50": 0.1, "50": 0.9}` would lose a number without a word).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UniqueMap<K, V>(pub std::collections::BTreeMap<K, V>);
+
+impl<'de, K: Deserialize<'de> + Ord + fmt::Display, V: Deserialize<'de>> Deserialize<'de> for UniqueMap<K, V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct UniqueVisitor<K, V>(PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de> + Ord + fmt::Display, V: Deserialize<'de>> Visitor<'de> for UniqueVisitor<K, V> {
+            type Value = UniqueMap<K, V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UniqueMap<K, V>, A::Error> {
+                let mut out = std::collections::BTreeMap::new();
+                while let Some((key, value)) = map.next_entry::<K, V>()? {
+                    if out.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!("key `{key}` appears twice")));
+                    }
+                    out.insert(key, value);
+                }
+                Ok(UniqueMap(out))
+            }
+        }
+        deserializer.deserialize_map(UniqueVisitor(PhantomData))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +143,14 @@ mod tests {
         assert_eq!((e.field.as_deref(), e.what().as_str()), (Some(""), "invalid type: integer `3`, expected struct Doc"));
         let e = parse::<Doc>("{\"items\": [,]}").unwrap_err();
         assert!(e.field.is_none() && e.to_string().starts_with("not valid JSON: ") && e.line == 1, "{e}");
+    }
+
+    #[test]
+    fn a_key_written_twice_is_an_error_naming_it() {
+        let e = parse::<UniqueMap<String, UniqueMap<String, f64>>>(r#"{"50": {"acc": 0.1, "acc": 0.9}}"#).unwrap_err();
+        assert!(e.what().starts_with("field `50`: key `acc` appears twice"), "{e}");
+        let UniqueMap(m) = parse::<UniqueMap<String, f64>>(r#"{"b": 1, "a": 2}"#).unwrap();
+        assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b"]);
     }
 
     #[test]

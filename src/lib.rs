@@ -18,6 +18,7 @@ pub mod json;
 pub mod learning_curve;
 #[cfg(feature = "lm")]
 pub mod model;
+pub mod plausibility;
 pub mod predict;
 pub mod provenance;
 pub mod published;

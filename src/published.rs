@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::json::{self, JsonError};
-use crate::results::{Metrics, TaskResults};
+use crate::json::{self, JsonError, UniqueMap};
+use crate::results::TaskResults;
 
 /// Sub-directory holding the per-task result files.
 pub const RESULTS_SUBDIR: &str = "finetune_results";
@@ -80,6 +80,12 @@ pub type HumanEval = BTreeMap<String, HumanEntry>;
 #[serde(try_from = "String")]
 struct Budget(u32);
 
+impl std::fmt::Display for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl TryFrom<String> for Budget {
     type Error = String;
     fn try_from(key: String) -> Result<Self, String> {
@@ -93,9 +99,9 @@ fn read_text(path: &Path) -> Result<String, PublishedError> {
 
 /// Parse one `<family>_<task>_full_result_v2.json` document: `{budget: {metric: number|null}}`.
 pub fn parse_result_file(path: &Path, text: &str) -> Result<TaskResults, PublishedError> {
-    let doc: BTreeMap<Budget, Metrics> =
+    let UniqueMap(doc): UniqueMap<Budget, UniqueMap<String, Option<f64>>> =
         json::parse(text).map_err(|error| PublishedError::Json { path: path.into(), error, layout: RESULT_LAYOUT })?;
-    Ok(TaskResults { budgets: doc.into_iter().map(|(Budget(b), metrics)| (b, metrics)).collect() })
+    Ok(TaskResults { budgets: doc.into_iter().map(|(Budget(b), UniqueMap(metrics))| (b, metrics)).collect() })
 }
 
 /// Read one result file.
@@ -105,7 +111,9 @@ pub fn read_result_file(path: &Path) -> Result<TaskResults, PublishedError> {
 
 /// Parse `human_eval.json`: `{task: {"score": number|null, "method": ...}}`.
 pub fn parse_human_eval(path: &Path, text: &str) -> Result<HumanEval, PublishedError> {
-    json::parse(text).map_err(|error| PublishedError::Json { path: path.into(), error, layout: HUMAN_EVAL_LAYOUT })
+    json::parse(text)
+        .map(|UniqueMap(human)| human)
+        .map_err(|error| PublishedError::Json { path: path.into(), error, layout: HUMAN_EVAL_LAYOUT })
 }
 
 /// Read `human_eval.json`.

@@ -25,6 +25,8 @@ pub enum TidyError {
     Io { path: PathBuf, message: String },
     #[error("{path}: line {line}, field `{field}`: {message}")]
     Row { path: PathBuf, line: u64, field: String, message: String },
+    #[error("{path}: no rows below the header (expected {expected})")]
+    Empty { path: PathBuf, expected: &'static str },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -117,8 +119,10 @@ pub fn write_rows<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), TidyError
 pub type ScoreTable = BTreeMap<(Family, String), TaskResults>;
 
 /// Read `scores.csv` into results per (family, task).
+/// Every (family, task, budget, metric) must appear once, and the file must have rows.
 pub fn read_scores(path: &Path) -> Result<ScoreTable, TidyError> {
     let mut table = ScoreTable::new();
+    let mut first_line: BTreeMap<(String, String, u32, String), u64> = BTreeMap::new();
     for (line, row) in read_rows::<ScoreRow>(path)? {
         let family: Family = row.family.parse().map_err(|message| TidyError::Row {
             path: path.into(),
@@ -126,8 +130,23 @@ pub fn read_scores(path: &Path) -> Result<ScoreTable, TidyError> {
             field: "family".into(),
             message,
         })?;
+        let key = (row.family.clone(), row.task.clone(), row.budget, row.metric.clone());
+        if let Some(earlier) = first_line.insert(key, line) {
+            return Err(TidyError::Row {
+                path: path.into(),
+                line,
+                field: "(row)".into(),
+                message: format!(
+                    "{} {} budget {} metric `{}` is already given on line {earlier}",
+                    row.family, row.task, row.budget, row.metric
+                ),
+            });
+        }
         let budgets = &mut table.entry((family, row.task)).or_default().budgets;
         budgets.entry(row.budget).or_default().insert(row.metric, row.value);
+    }
+    if table.is_empty() {
+        return Err(TidyError::Empty { path: path.into(), expected: "one row per family, task, budget and metric" });
     }
     Ok(table)
 }

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 
-use dataeff::curve::task_auc;
-use dataeff::published::{human_level_of, read_family};
 use dataeff::AucSummary;
+use dataeff::curve::{auc, select_scores};
+use dataeff::plausibility::{Severity, check_curve};
+use dataeff::published::{human_level_of, read_family};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Example: dataeff auc --results-dir ../shared/reference/published --family llama")]
@@ -24,6 +25,11 @@ pub struct Args {
     /// Leave out tasks whose AUC cannot be computed (reported on stderr) instead of failing.
     #[arg(long)]
     skip_invalid: bool,
+    /// Compute the AUC of curves that fail a plausibility check that may be legitimate (scores
+    /// outside [0, 1], fewer than two fine-tuning budgets, a human level ≤ 0 or at or below the
+    /// lowest score), reporting each as a warning instead of an error.
+    #[arg(long)]
+    allow_implausible: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -41,7 +47,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for (task, (path, results)) in &family.tasks {
         let outcome = human_level_of(&family.human_eval_path, &family.human_eval, task)
             .map_err(anyhow::Error::from)
-            .and_then(|h| task_auc(task, results, h).with_context(|| format!("{}: task `{task}`", path.display())));
+            .and_then(|h| {
+                let whose = || format!("{}: task `{task}`", path.display());
+                let points = select_scores(task, results).with_context(whose)?;
+                // A plausibility error is an error unless allowed; the rest are printed as warnings.
+                let findings = check_curve(&points, h);
+                let blocking = |s: Severity| s == Severity::Fatal || (s == Severity::Implausible && !args.allow_implausible);
+                if let Some(f) = findings.iter().find(|f| blocking(f.severity)) {
+                    let hint = if f.severity == Severity::Implausible { " (--allow-implausible computes it anyway)" } else { "" };
+                    bail!("{}: {f}{hint}", whose());
+                }
+                for f in &findings {
+                    eprintln!("warning: {}: {f}", whose());
+                }
+                auc(&points, h).with_context(whose)
+            });
         match outcome {
             Ok(summary) => {
                 table.insert(task.clone(), summary);
