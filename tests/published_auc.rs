@@ -161,7 +161,7 @@ fn cli_reports_a_flat_curve_by_task_name_and_can_skip_it() {
     std::fs::write(dir.path().join("finetune_results/fam_flat_full_result_v2.json"), Value::Object(all).to_string()).unwrap();
     std::fs::write(
         dir.path().join("finetune_results/fam_ok_full_result_v2.json"),
-        r#"{"0": {"accuracy": 0.1}, "50": {"accuracy": 0.9}}"#,
+        r#"{"0": {"accuracy": 0.1}, "50": {"accuracy": 0.5}, "100": {"accuracy": 0.9}}"#,
     )
     .unwrap();
     let out = run_auc(dir.path(), "fam", &[]);
@@ -195,4 +195,33 @@ fn predict_cli_rejects_an_impossible_auc() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("outside (0, 1)"));
+}
+
+#[test]
+fn cli_refuses_implausible_curves_unless_allowed_and_warns_about_dips() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("finetune_results")).unwrap();
+    std::fs::write(dir.path().join("human_eval.json"), r#"{"pct": {"score": 95}, "dip": {"score": 0.9}}"#).unwrap();
+    let file = |task: &str, body: &str| {
+        std::fs::write(dir.path().join(format!("finetune_results/fam_{task}_full_result_v2.json")), body).unwrap();
+    };
+    file("pct", r#"{"0": {"accuracy": 40.5}, "50": {"accuracy": 60}, "100": {"accuracy": 93.06}}"#);
+    file("dip", r#"{"0": {"accuracy": 0.2}, "50": {"accuracy": 0.6}, "100": {"accuracy": 0.4}, "200": {"accuracy": 0.7}}"#);
+    let out = run_auc(dir.path(), "fam", &[]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fam_pct_full_result_v2.json: task `pct`: 3 score(s) outside [0, 1]"), "{err}");
+    assert!(err.contains("percentages") && err.contains("--allow-implausible"), "{err}");
+    assert!(err.contains("warning:") && err.contains("task `dip`: not monotone") && err.contains("0.2000"), "{err}");
+
+    let out = run_auc(dir.path(), "fam", &["--allow-implausible"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning:"));
+    let doc: Map<String, Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc.keys().collect::<Vec<_>>(), ["dip", "pct"]);
+
+    // A key written twice is refused, naming it.
+    file("pct", r#"{"0": {"accuracy": 0.4}, "50": {"accuracy": 0.5}, "50": {"accuracy": 0.6}}"#);
+    let err = String::from_utf8_lossy(&run_auc(dir.path(), "fam", &[]).stderr).into_owned();
+    assert!(err.contains("fam_pct_full_result_v2.json") && err.contains("key `50` appears twice"), "{err}");
 }

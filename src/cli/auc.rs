@@ -26,8 +26,9 @@ pub struct Args {
     #[arg(long)]
     skip_invalid: bool,
     /// Compute the AUC of curves that fail a plausibility check that may be legitimate (scores
-    /// outside [0, 1], fewer than two fine-tuning budgets, a human level ≤ 0 or at or below the
-    /// lowest score), reporting each as a warning instead of an error.
+    /// outside [0, 1], fewer than two fine-tuning budgets, a human level ≤ 0), reporting each as a
+    /// warning instead of an error. (A human level at or below the lowest score and a curve that
+    /// dips are always warnings.)
     #[arg(long)]
     allow_implausible: bool,
 }
