@@ -1,5 +1,7 @@
 //! `dataeff predict`: CoS-Low → AUC' → curve `x^p` → budget for a target score.
 
+use std::io::Write as _;
+
 use anyhow::bail;
 use clap::ValueEnum;
 
@@ -52,15 +54,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.target.iter().map(|&t| Ok((t, budget_for_target(t, auc)?))).collect::<anyhow::Result<_>>()?;
     let scores: Vec<(f64, f64)> =
         args.budget.iter().map(|&n| Ok((n, target_for_budget(n, auc)?))).collect::<anyhow::Result<_>>()?;
+    let mut out = std::io::stdout().lock();
     match args.format {
         Format::Text => {
-            println!("coefficients: {label}: AUC' = {} * CoS-Low + {}", coefficients.slope, coefficients.intercept);
-            println!("predicted AUC: {auc:.4}  (curve f(x) = x^{exponent:.4} on the log2 budget axis)");
+            writeln!(out, "coefficients: {label}: AUC' = {} * CoS-Low + {}", coefficients.slope, coefficients.intercept)?;
+            writeln!(out, "predicted AUC: {auc:.4}  (curve f(x) = x^{exponent:.4} on the log2 budget axis)")?;
             for (t, n) in &budgets {
-                println!("target {t}: {} examples (n = {n:.1})", n.ceil());
+                writeln!(out, "target {t}: {} examples (n = {n:.1})", n.ceil())?;
             }
             for (n, s) in &scores {
-                println!("budget {n}: predicted normalised score {s:.4}");
+                writeln!(out, "budget {n}: predicted normalised score {s:.4}")?;
             }
         }
         Format::Json => {
@@ -72,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 "targets": budgets.iter().map(|(t, n)| serde_json::json!({"target": t, "budget": n})).collect::<Vec<_>>(),
                 "budgets": scores.iter().map(|(n, s)| serde_json::json!({"budget": n, "score": s})).collect::<Vec<_>>(),
             });
-            println!("{}", serde_json::to_string_pretty(&json)?);
+            writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
         }
     }
     Ok(())

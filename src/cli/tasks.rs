@@ -1,5 +1,6 @@
 //! `dataeff tasks list|show`: the task suite, its splits and (where published) the paper's AUCs.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -90,7 +91,9 @@ fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
         }
     };
     let fmt_auc = |a: Option<f64>| a.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "{:<37} {:<16} {:>6} {:>5} {:>5} {:>6} {:>5} {:<24} {:<11} {:>7} {:>6} {:>6} {:>7} {:>6}  note",
         "task",
         "source",
@@ -106,14 +109,14 @@ fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
         "llama",
         "mistral",
         "qwen"
-    );
+    )?;
     let mut missing = Vec::new();
     for spec in CATALOGUE {
         let aucs: Vec<String> = published_aucs(data.as_ref(), spec.paper_task).into_iter().map(fmt_auc).collect();
         let task = match tasks::load(spec.name, &cache) {
             Ok(task) => task,
             Err(e @ DataError::Missing { .. }) => {
-                println!("{:<37} not fetched{:>110} {:>6} {:>7} {:>6}", spec.name, "", aucs[0], aucs[1], aucs[2]);
+                writeln!(out, "{:<37} not fetched{:>110} {:>6} {:>7} {:>6}", spec.name, "", aucs[0], aucs[1], aucs[2])?;
                 missing.push(e.to_string());
                 continue;
             }
@@ -128,7 +131,8 @@ fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
             notes.push(format!("generated stand-in for {paper}"));
         }
         let classes = class_balance(&splits.train).len();
-        println!(
+        writeln!(
+            out,
             "{:<37} {:<16} {:>6} {:>5} {:>5} {:>6} {:>5} {:<24} {:<11} {:>7} {:>5.1}% {:>6} {:>7} {:>6}  {}",
             task.name,
             task.source.to_string(),
@@ -145,13 +149,14 @@ fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
             aucs[1],
             aucs[2],
             notes.join("; ")
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "\nn: examples before deduplication; classes: distinct answers in the train pool; maj%: share of the \
          most frequent answer in the test set; llama/mistral/qwen: the paper's AUC (from {}).",
         published.display()
-    );
+    )?;
     for m in &missing {
         eprintln!("{m}");
     }
@@ -160,34 +165,37 @@ fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
 
 fn show(name: &str, which: Split, n: usize, common: &Common) -> anyhow::Result<()> {
     let task = tasks::load(name, &common.cache()).with_context(|| format!("loading task `{name}`"))?;
+    let mut out = std::io::stdout().lock();
     let splits = split::split(&task.examples, &common.config());
     let examples = splits.get(which);
-    println!(
+    writeln!(
+        out,
         "{} ({}; answer: {}; metric: {}; template: {})",
         task.name, task.source, task.answer, task.metric, task.template.path
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "splits: train {}, unannotated {}, test {} ({} duplicate inputs dropped)",
         splits.train.len(),
         splits.unannotated.len(),
         splits.test.len(),
         splits.duplicates
-    );
+    )?;
     let balance = class_balance(examples);
     let shown: Vec<String> = balance.iter().take(10).map(|(label, c)| format!("{label}: {c}")).collect();
     let more = if balance.len() > 10 { format!(", ... ({} answers)", balance.len()) } else { String::new() };
-    println!("answers in {which:?}: {}{more}", shown.join(", "));
+    writeln!(out, "answers in {which:?}: {}{more}", shown.join(", "))?;
     let positions = answer_position_balance(examples);
     if !positions.is_empty() {
         let shown: Vec<String> = positions.iter().enumerate().map(|(i, c)| format!("#{}: {c}", i + 1)).collect();
-        println!("position of the answer among the options: {}", shown.join(", "));
+        writeln!(out, "position of the answer among the options: {}", shown.join(", "))?;
     }
     for (i, example) in examples.iter().take(n).enumerate() {
-        println!("\n--- {which:?} example {} ---", i + 1);
-        println!("{}", task.render(example));
-        println!(">>> {}", example.target());
+        writeln!(out, "\n--- {which:?} example {} ---", i + 1)?;
+        writeln!(out, "{}", task.render(example))?;
+        writeln!(out, ">>> {}", example.target())?;
         if example.targets.len() > 1 {
-            println!("    (also accepted: {})", example.targets[1..].join(" | "));
+            writeln!(out, "    (also accepted: {})", example.targets[1..].join(" | "))?;
         }
     }
     Ok(())

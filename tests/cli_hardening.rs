@@ -1,0 +1,99 @@
+//! The `dataeff` binary under hostile use: a reader that closes the pipe early, backtraces,
+//! arguments that are not UTF-8 (issue 14).
+
+#![cfg(feature = "lm")]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+fn dataeff_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dataeff"));
+    cmd.args(args).current_dir(dir).env_remove("RUST_BACKTRACE").env_remove("RUST_LIB_BACKTRACE").env_remove("DATAEFF_BACKTRACE");
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().expect("run dataeff");
+    Run { ok: out.status.success(), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+}
+
+/// Exit 0, or death by SIGPIPE (the shell's 141), as a reader like `head` expects.
+fn ended_quietly(status: ExitStatus) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if status.signal() == Some(13) {
+            return true;
+        }
+    }
+    status.success() || status.code() == Some(141)
+}
+
+/// Run `dataeff args` with stdout to a pipe that is closed after its first line, as `| head -1` does.
+fn first_line_then_close(args: &[&str]) -> (String, ExitStatus, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dataeff"))
+        .args(args)
+        .current_dir(ROOT)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn dataeff");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    // The reader is dropped here: the pipe's read end is closed.
+    let out = child.wait_with_output().unwrap();
+    (first, out.status, String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn a_closed_stdout_ends_every_verb_quietly() {
+    // Each of these prints far more than a pipe holds (64 KiB), so it must still be writing when
+    // the pipe closes.
+    let targets: Vec<String> = (1..=20_000).map(|i| format!("--target={}", f64::from(i) / 20_000.0)).collect();
+    let mut predict = vec!["predict", "--family", "llama", "--coslow", "0.5"];
+    predict.extend(targets.iter().map(String::as_str));
+    let show = ["tasks", "show", "web_of_lies", "--split", "train", "--n", "5000"];
+    // These print little but slowly (a task or a model is loaded between lines), as in the issue.
+    let list = ["tasks", "list"];
+    let model_info = ["model-info", "--model", "smollm2-135m-instruct"];
+    for args in [&predict[..], &show, &list, &model_info] {
+        let (first, status, stderr) = first_line_then_close(args);
+        assert!(!first.is_empty(), "{:?}: no first line; stderr:\n{stderr}", &args[..2]);
+        assert!(ended_quietly(status), "{:?}: {status}\n{stderr}", &args[..2]);
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{:?}:\n{stderr}", &args[..2]);
+    }
+}
+
+#[test]
+fn ordinary_errors_are_one_line_without_backtrace_or_repeated_os_text() {
+    let args = ["auc", "--results-dir", "/nonexistent/dataeff-results", "--family", "llama"];
+    let run = dataeff_in(Path::new(ROOT), &args, &[("RUST_BACKTRACE", "1")]);
+    assert!(!run.ok && run.stdout.is_empty());
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: ") && run.stderr.contains("/nonexistent/dataeff-results"), "{}", run.stderr);
+    assert_eq!(run.stderr.matches("No such file or directory").count(), 1, "{}", run.stderr);
+    // Asked for, the backtrace comes.
+    let run = dataeff_in(Path::new(ROOT), &args, &[("DATAEFF_BACKTRACE", "1")]);
+    assert!(run.stderr.contains("backtrace:") && run.stderr.lines().count() > 3, "{}", run.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_utf8_is_named() {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"ll\xe9ma");
+    let out = Command::new(env!("CARGO_BIN_EXE_dataeff"))
+        .args(["predict", "--coslow", "0.5", "--family"])
+        .arg(bad)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("argument 5 (after `--family`) is not valid UTF-8") && err.contains("ll\\xE9ma"), "{err}");
+}
