@@ -1,5 +1,5 @@
-//! The `dataeff` binary under hostile use: a reader that closes the pipe early, backtraces,
-//! arguments that are not UTF-8 (issue 14).
+//! The `dataeff` binary under hostile use: a reader that closes the pipe early, negative and
+//! out-of-range numbers, backtraces, arguments that are not UTF-8 (issue 14).
 
 #![cfg(feature = "lm")]
 
@@ -21,6 +21,17 @@ fn dataeff_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     cmd.envs(env.iter().copied());
     let out = cmd.output().expect("run dataeff");
     Run { ok: out.status.success(), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+}
+
+fn dataeff(args: &[&str]) -> Run {
+    dataeff_in(Path::new(ROOT), args, &[])
+}
+
+/// A failed run's stderr.
+fn fails(args: &[&str]) -> String {
+    let run = dataeff(args);
+    assert!(!run.ok, "{args:?} should fail, printed:\n{}", run.stdout);
+    run.stderr
 }
 
 /// Exit 0, or death by SIGPIPE (the shell's 141), as a reader like `head` expects.
@@ -68,6 +79,46 @@ fn a_closed_stdout_ends_every_verb_quietly() {
         assert!(ended_quietly(status), "{:?}: {status}\n{stderr}", &args[..2]);
         assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{:?}:\n{stderr}", &args[..2]);
     }
+}
+
+#[test]
+fn negative_numbers_are_values_in_the_space_form() {
+    let run = dataeff(&["predict", "--family", "llama", "--coslow", "-0.1", "--target", "0.9"]);
+    assert!(run.ok, "{}", run.stderr);
+    // 0.545 · (−0.1) + 0.310 = 0.2555.
+    assert!(run.stdout.contains("predicted AUC: 0.2555"), "{}", run.stdout);
+    let run = dataeff(&["predict", "--slope", "0.6", "--intercept", "-0.05", "--coslow", "0.7"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(run.stdout.contains("AUC' = 0.6 * CoS-Low + -0.05") && run.stdout.contains("predicted AUC: 0.3700"), "{}", run.stdout);
+}
+
+#[test]
+fn out_of_range_flags_are_named_with_their_value_and_range() {
+    let llama = ["predict", "--family", "llama"];
+    let with = |extra: &[&'static str]| [&llama[..], extra].concat();
+    for (extra, flag, value, expected) in [
+        (&["--coslow", "2"][..], "--coslow", "2", "[-1, 1]"),
+        (&["--coslow", "-1.5"], "--coslow", "-1.5", "[-1, 1]"),
+        (&["--coslow", "NaN"], "--coslow", "NaN", "finite"),
+        (&["--coslow", "0.5", "--target", "1.5"], "--target", "1.5", "(0, 1]"),
+        (&["--coslow", "0.5", "--target", "-0.2"], "--target", "-0.2", "(0, 1]"),
+        (&["--coslow", "0.5", "--target", "0"], "--target", "0", "(0, 1]"),
+        (&["--coslow", "0.5", "--budget", "0"], "--budget", "0", "[1, 5000]"),
+        (&["--coslow", "0.5", "--budget", "-50"], "--budget", "-50", "[1, 5000]"),
+        (&["--coslow", "0.5", "--budget", "inf"], "--budget", "inf", "finite"),
+    ] {
+        let err = fails(&with(extra));
+        assert!(err.contains(flag) && err.contains(&format!("'{value}'")) && err.contains(expected), "{extra:?}:\n{err}");
+    }
+    let err = fails(&["predict", "--slope", "1e400", "--intercept", "0.3", "--coslow", "0.5"]);
+    assert!(err.contains("--slope") && err.contains("finite"), "{err}");
+
+    // A line that leaves (0, 1) names the flags that produced the AUC.
+    let err = fails(&["predict", "--family", "llama", "--coslow", "-0.9"]);
+    assert!(err.contains("--coslow -0.9") && err.contains("--family llama") && err.contains("outside (0, 1)"), "{err}");
+    let err = fails(&["predict", "--slope", "2", "--intercept", "0.5", "--coslow", "0.5"]);
+    assert!(err.contains("--slope 2") && err.contains("--intercept 0.5") && err.contains("--coslow 0.5"), "{err}");
+    assert!(err.contains("1.5"), "the AUC the flags gave: {err}");
 }
 
 #[test]

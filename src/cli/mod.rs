@@ -7,6 +7,7 @@ mod auc;
 mod generate;
 mod model_args;
 mod model_info;
+mod numbers;
 mod predict;
 mod score;
 mod tasks;
