@@ -1,5 +1,6 @@
 //! The `dataeff` binary under hostile use: a reader that closes the pipe early, negative and
-//! out-of-range numbers, backtraces, arguments that are not UTF-8 (issue 14).
+//! out-of-range numbers, backtraces, arguments that are not UTF-8, runs from outside the
+//! repository (issue 14).
 
 #![cfg(feature = "lm")]
 
@@ -147,4 +148,20 @@ fn an_argument_that_is_not_utf8_is_named() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("argument 5 (after `--family`) is not valid UTF-8") && err.contains("ll\\xE9ma"), "{err}");
+}
+
+#[test]
+fn tasks_list_finds_the_published_aucs_from_any_directory() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = dataeff_in(elsewhere.path(), &["tasks", "list"], &[]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(!run.stderr.contains("no published AUCs"), "{}", run.stderr);
+    // hyperbaton's Llama AUC, as transcribed (data/published/llama_auc.csv: 0.6037...).
+    let hyperbaton = run.stdout.lines().find(|l| l.starts_with("hyperbaton ")).expect("hyperbaton row");
+    assert!(hyperbaton.contains("0.604"), "{hyperbaton}");
+    assert!(run.stdout.contains(&format!("from {ROOT}/data/published")), "{}", run.stdout);
+
+    // A directory given explicitly that does not hold them is an error, not a note.
+    let err = fails(&["tasks", "list", "--published", "/nonexistent/published"]);
+    assert!(err.contains("/nonexistent/published") && err.contains("--published"), "{err}");
 }

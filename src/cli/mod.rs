@@ -9,6 +9,7 @@ mod model_args;
 mod model_info;
 mod numbers;
 mod predict;
+mod project_data;
 mod score;
 mod tasks;
 

@@ -1,7 +1,7 @@
 //! `dataeff tasks list|show`: the task suite, its splits and (where published) the paper's AUCs.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 
@@ -10,6 +10,8 @@ use dataeff::family::Family;
 use dataeff::tasks::split::{self, Split, SplitConfig, answer_position_balance, class_balance, majority_share};
 use dataeff::tasks::{self, CATALOGUE, DataError};
 use dataeff::tidy::PublishedData;
+
+use super::project_data;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -23,9 +25,10 @@ enum Command {
     List {
         #[command(flatten)]
         common: Common,
-        /// Directory of the transcribed published data (scores.csv, human_level.csv).
-        #[arg(long, value_name = "DIR", default_value = "data/published")]
-        published: PathBuf,
+        /// Directory of the transcribed published data (scores.csv, human_level.csv). Default: the
+        /// project's data/published, found above the current directory or the binary.
+        #[arg(long, value_name = "DIR")]
+        published: Option<PathBuf>,
     },
     /// Print rendered prompts of one task with their answers.
     #[command(after_help = "Example: dataeff tasks show web_of_lies --split test --n 3")]
@@ -64,7 +67,7 @@ impl Common {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        Command::List { common, published } => list(&common, &published),
+        Command::List { common, published } => list(&common, published),
         Command::Show { task, split, n, common } => show(&task, split, n, &common),
     }
 }
@@ -81,15 +84,27 @@ fn published_aucs(data: Option<&PublishedData>, task: Option<&str>) -> Vec<Optio
         .collect()
 }
 
-fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
-    let cache = common.cache();
-    let data = match PublishedData::load(published) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            eprintln!("note: no published AUCs ({e})");
-            None
-        }
+/// The published data and where it came from. `--published DIR` must load; without it the
+/// project's own is looked for (`project_data`), and only its absence is a note: the table is
+/// still useful without the paper's columns. A copy that is found but unreadable is an error.
+fn published_data(explicit: Option<PathBuf>) -> anyhow::Result<Option<(PathBuf, PublishedData)>> {
+    let (dir, named_by) = match explicit {
+        Some(dir) => (dir, "--published"),
+        None => match project_data::published_dir() {
+            Ok(dir) => (dir, "the project's published data"),
+            Err(e) => {
+                eprintln!("note: the paper's AUC columns are empty: {e} (run inside the repository, or pass --published DIR)");
+                return Ok(None);
+            }
+        },
     };
+    let data = PublishedData::load(&dir).with_context(|| format!("{named_by} {}", dir.display()))?;
+    Ok(Some((dir, data)))
+}
+
+fn list(common: &Common, published: Option<PathBuf>) -> anyhow::Result<()> {
+    let cache = common.cache();
+    let (published, data) = published_data(published)?.unzip();
     let fmt_auc = |a: Option<f64>| a.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -151,11 +166,11 @@ fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
             notes.join("; ")
         )?;
     }
+    let source = published.map_or_else(|| "not found".to_string(), |p| p.display().to_string());
     writeln!(
         out,
         "\nn: examples before deduplication; classes: distinct answers in the train pool; maj%: share of the \
-         most frequent answer in the test set; llama/mistral/qwen: the paper's AUC (from {}).",
-        published.display()
+         most frequent answer in the test set; llama/mistral/qwen: the paper's AUC (from {source})."
     )?;
     for m in &missing {
         eprintln!("{m}");
