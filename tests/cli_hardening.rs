@@ -1,6 +1,6 @@
 //! The `dataeff` binary under hostile use: a reader that closes the pipe early, negative and
 //! out-of-range numbers, backtraces, arguments that are not UTF-8, runs from outside the
-//! repository (issue 14).
+//! repository, and the `predict` calls REPORT.md quotes (issue 14).
 
 #![cfg(feature = "lm")]
 
@@ -164,4 +164,25 @@ fn tasks_list_finds_the_published_aucs_from_any_directory() {
     // A directory given explicitly that does not hold them is an error, not a note.
     let err = fails(&["tasks", "list", "--published", "/nonexistent/published"]);
     assert!(err.contains("/nonexistent/published") && err.contains("--published"), "{err}");
+}
+
+/// Every `dataeff predict …` call that paper_figures/REPORT.md quotes with "gives n = N" is in the
+/// README, and the binary prints that N for it.
+#[test]
+fn the_predict_calls_the_report_quotes_are_the_readmes_and_print_its_numbers() {
+    let report = std::fs::read_to_string(Path::new(ROOT).join("paper_figures/REPORT.md")).unwrap();
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let mut calls = 0;
+    for piece in report.split("`dataeff predict ").skip(1) {
+        let (args, rest) = piece.split_once('`').expect("a closing backtick");
+        let Some(n) = rest.strip_prefix(" gives n = ") else { continue };
+        let n = n.split(|c: char| !(c.is_ascii_digit() || c == '.')).next().unwrap().trim_end_matches('.');
+        assert!(readme.contains(&format!("-- predict {args}\n")), "README lacks `predict {args}`");
+        let argv: Vec<&str> = std::iter::once("predict").chain(args.split(' ')).collect();
+        let run = dataeff(&argv);
+        assert!(run.ok, "{}", run.stderr);
+        assert!(run.stdout.contains(&format!("(n = {n})")), "`predict {args}` printed\n{}\nthe report says n = {n}", run.stdout);
+        calls += 1;
+    }
+    assert!(calls >= 2, "REPORT.md quotes the worked example on both lines: found {calls} calls");
 }
