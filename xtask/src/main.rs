@@ -81,6 +81,22 @@ fn model_choices() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(names.chain(["all"]))
 }
 
+/// A `cargo` command run from inside `cargo xtask`, without the variables that `cargo run` set
+/// for the xtask itself (`CARGO_MANIFEST_DIR=…/xtask`, `CARGO_PKG_*`, …). A nested cargo would
+/// otherwise see them in its environment, and a build script that tracks one (ring's tracks
+/// `CARGO_MANIFEST_DIR`) would count as changed: ring, rustls, rustls-webpki, ureq, hf-hub,
+/// dataeff, dataeff-experiments and xtask were recompiled at every switch between
+/// `cargo xtask test` and a plain `cargo test` or `cargo build`.
+fn nested_cargo(cmd: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
+    let set_by_cargo_run = std::env::vars_os().map(|(key, _)| key).filter(|key| {
+        let key = key.to_string_lossy();
+        key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"].contains(&key.as_ref())
+    });
+    set_by_cargo_run.fold(cmd, |cmd, key| cmd.env_remove(key))
+}
+
 /// The workspace root (xtask lives one level below it).
 fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
@@ -132,7 +148,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             fetch_model::run(&cache, &fetch_model::select("all")?, &fetch_model::Options::default())?;
             let sh = xshell::Shell::new()?;
             sh.change_dir(&root);
-            xshell::cmd!(sh, "cargo test --workspace --no-fail-fast").run()?;
+            nested_cargo(xshell::cmd!(sh, "cargo test --workspace --no-fail-fast")).run()?;
         }
         Command::Transcribe { from } => {
             let from = if from.is_relative() { root.join(from) } else { from };
