@@ -3,8 +3,8 @@
 //!
 //! An error is printed as its chain of causes on one line, each cause once: a context that
 //! already quotes its source (`{path}: cannot read: {source}`) does not get the OS text twice.
-//! No backtrace is printed unless `DATAEFF_BACKTRACE=1` asks for one (`RUST_BACKTRACE=1` alone
-//! keeps errors to one line; it is meant for panics, which are our bugs).
+//! No backtrace is printed unless `DATAEFF_BACKTRACE=1` asks for one: `RUST_BACKTRACE=1` alone
+//! is for panics, which are our bugs.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -12,16 +12,34 @@ use std::process::ExitCode;
 /// The environment variable that asks for a backtrace with every error.
 pub const BACKTRACE_VAR: &str = "DATAEFF_BACKTRACE";
 
+/// The standard library's switch for `std::backtrace::Backtrace::capture` (which anyhow and
+/// candle call); it takes precedence over `RUST_BACKTRACE`.
+const LIBRARY_BACKTRACE_VAR: &str = "RUST_LIB_BACKTRACE";
+
 fn backtrace_requested() -> bool {
     std::env::var_os(BACKTRACE_VAR).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
-/// Call first thing in `main`: when `DATAEFF_BACKTRACE` asks for backtraces, have errors capture
-/// one where they are raised (anyhow captures only when `RUST_LIB_BACKTRACE`/`RUST_BACKTRACE` say so).
+/// Call first thing in `main`, before any thread exists: when `DATAEFF_BACKTRACE` asks for
+/// backtraces, have errors capture one where they are raised (anyhow captures only when
+/// `RUST_LIB_BACKTRACE` or `RUST_BACKTRACE` say so).
 pub fn capture_backtraces_if_requested() {
-    if backtrace_requested() && std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+    if backtrace_requested() && std::env::var_os(LIBRARY_BACKTRACE_VAR).is_none() {
         // SAFETY: called at the start of `main`, before any other thread exists.
-        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "1") };
+        unsafe { std::env::set_var(LIBRARY_BACKTRACE_VAR, "1") };
+    }
+}
+
+/// [`capture_backtraces_if_requested`], and otherwise no library backtraces at all, whatever
+/// `RUST_BACKTRACE` says (panics keep theirs): candle captures one for its errors and prints it
+/// inside the error's text, so a bad GGUF header under `RUST_BACKTRACE=1` was 26 lines of stack.
+/// An explicit `RUST_LIB_BACKTRACE` is left as the user set it. For a program that runs no
+/// other program (the variable would reach its children).
+pub fn library_backtraces_only_if_requested() {
+    if std::env::var_os(LIBRARY_BACKTRACE_VAR).is_none() {
+        let capture = if backtrace_requested() { "1" } else { "0" };
+        // SAFETY: called at the start of `main`, before any other thread exists.
+        unsafe { std::env::set_var(LIBRARY_BACKTRACE_VAR, capture) };
     }
 }
 

@@ -3,7 +3,7 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
-    dataeff::exit::capture_backtraces_if_requested();
+    dataeff::exit::library_backtraces_only_if_requested();
     dataeff::model::pin_thread_count();
     let args = cli::parse();
     dataeff::exit::finish(cli::run(args))

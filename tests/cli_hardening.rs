@@ -133,6 +133,15 @@ fn ordinary_errors_are_one_line_without_backtrace_or_repeated_os_text() {
     // Asked for, the backtrace comes.
     let run = dataeff_in(Path::new(ROOT), &args, &[("DATAEFF_BACKTRACE", "1")]);
     assert!(run.stderr.contains("backtrace:") && run.stderr.lines().count() > 3, "{}", run.stderr);
+
+    // candle writes the backtrace it captured into its error's text: a GGUF of an unknown version.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("v99.gguf");
+    std::fs::write(&model, [&b"GGUF"[..], &99u32.to_le_bytes(), &[0; 16]].concat()).unwrap();
+    let run = dataeff_in(Path::new(ROOT), &["model-info", "--model", model.to_str().unwrap()], &[("RUST_BACKTRACE", "1")]);
+    assert!(!run.ok);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("v99.gguf") && run.stderr.contains("version"), "{}", run.stderr);
 }
 
 #[cfg(unix)]

@@ -7,6 +7,7 @@ fn xtask(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(args)
         .env_remove("DATAEFF_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
         .envs(env.iter().copied())
         .output()
         .expect("run xtask");
