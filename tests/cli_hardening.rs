@@ -113,6 +113,8 @@ fn out_of_range_flags_are_named_with_their_value_and_range() {
     }
     let err = fails(&["predict", "--slope", "1e400", "--intercept", "0.3", "--coslow", "0.5"]);
     assert!(err.contains("--slope") && err.contains("finite"), "{err}");
+    let err = fails(&["tasks", "show", "web_of_lies", "--n", "-1"]);
+    assert!(err.contains("'-1' for '--n") && err.contains("whole number, 0 or more"), "{err}");
 
     // A line that leaves (0, 1) names the flags that produced the AUC.
     let err = fails(&["predict", "--family", "llama", "--coslow", "-0.9"]);

@@ -41,6 +41,15 @@ pub fn budget(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A whole number, 0 or more (a count, a seed).
+pub fn whole<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    let text = text.trim();
+    text.parse().map_err(|_| {
+        let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+        if digits { "the number is too large".to_string() } else { "expected a whole number, 0 or more".to_string() }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +69,9 @@ mod tests {
         }
         assert_eq!(finite("x"), Err("expected a number".to_string()));
         assert_eq!(finite("-2.5"), Ok(-2.5));
+        assert_eq!(whole::<usize>("3"), Ok(3));
+        assert!(whole::<usize>("-1").unwrap_err().contains("0 or more"));
+        assert!(whole::<u64>("2.5").unwrap_err().contains("0 or more"));
+        assert!(whole::<u64>("18446744073709551616").unwrap_err().contains("too large"));
     }
 }

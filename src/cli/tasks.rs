@@ -11,7 +11,7 @@ use dataeff::tasks::split::{self, Split, SplitConfig, answer_position_balance, c
 use dataeff::tasks::{self, CATALOGUE, DataError};
 use dataeff::tidy::PublishedData;
 
-use super::project_data;
+use super::{numbers, project_data};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -38,7 +38,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Split::Test)]
         split: Split,
         /// How many examples to print.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = numbers::whole::<usize>)]
         n: usize,
         #[command(flatten)]
         common: Common,
@@ -51,7 +51,7 @@ struct Common {
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
     /// Seed of the splits.
-    #[arg(long, default_value_t = split::SPLIT_SEED)]
+    #[arg(long, default_value_t = split::SPLIT_SEED, allow_negative_numbers = true, value_parser = numbers::whole::<u64>)]
     seed: u64,
 }
 
