@@ -2,8 +2,9 @@
 //!
 //! The pure core (no I/O) is [`curve`], [`predict`], [`regression`], [`stats`],
 //! [`learning_curve`], [`evaluate`] and [`annotation`]; the I/O shell is
-//! [`published`] (the authors' result-file layout), [`tidy`] (our own CSV data files) and [`fsio`]
-//! (atomic writes); [`provenance`] pins and locates the outside files (task data, models).
+//! [`published`] (the authors' result-file layout), [`tidy`] (our own CSV data files), [`fsio`]
+//! (atomic writes) and [`exit`] (how the command-line programs end: one error line, quiet on a
+//! closed pipe); [`provenance`] pins and locates the outside files (task data, models).
 //!
 //! With the `lm` feature (on by default) come the language-model runtime [`model`] and the task
 //! suite [`tasks`]; without it the crate builds without candle, for `cargo xtask reproduce` and
@@ -12,6 +13,7 @@
 pub mod annotation;
 pub mod curve;
 pub mod evaluate;
+pub mod exit;
 pub mod family;
 pub mod fsio;
 pub mod json;

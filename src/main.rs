@@ -2,16 +2,9 @@
 
 mod cli;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
+    dataeff::exit::library_backtraces_only_if_requested();
     dataeff::model::pin_thread_count();
-    let args = cli::Cli::parse();
-    match cli::run(args) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    let args = cli::parse();
+    dataeff::exit::finish(cli::run(args))
 }

@@ -19,6 +19,48 @@ const COSLOW_GRID: [f64; 8] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7];
 /// Targets tabulated for the budget.
 const TARGETS: [f64; 2] = [0.8, 0.9];
 
+/// The authors' worked example (PAPER.md §5: CoS-Low 0.65 on their line 0.54 · CoS-Low + 0.31,
+/// target 0.9, "about 1,028 examples") and the same task on Llama's published line.
+const AUTHORS_SLOPE: f64 = 0.54;
+const AUTHORS_INTERCEPT: f64 = 0.31;
+const WORKED_EXAMPLE: PredictCall =
+    PredictCall { line: Line::Own { slope: AUTHORS_SLOPE, intercept: AUTHORS_INTERCEPT }, coslow: 0.65, target: 0.9 };
+const WORKED_EXAMPLE_ON_LLAMA: PredictCall = PredictCall { line: Line::Published(Family::Llama), ..WORKED_EXAMPLE };
+
+/// A `dataeff predict` call that the report quotes with its answer. The README shows the same
+/// calls; tests/cli_hardening.rs runs every call the report quotes and checks the number.
+struct PredictCall {
+    line: Line,
+    coslow: f64,
+    target: f64,
+}
+
+/// Which line maps CoS-Low to AUC: a family's published one (`--family`) or given (`--slope`, `--intercept`).
+enum Line {
+    Published(Family),
+    Own { slope: f64, intercept: f64 },
+}
+
+impl PredictCall {
+    /// The command line.
+    fn command(&self) -> String {
+        let line = match self.line {
+            Line::Published(family) => format!("--family {family}"),
+            Line::Own { slope, intercept } => format!("--slope {slope} --intercept {intercept}"),
+        };
+        format!("dataeff predict {line} --coslow {} --target {}", self.coslow, self.target)
+    }
+
+    /// The budget it prints (`n = …`), from the same two calls the verb makes.
+    fn budget(&self) -> anyhow::Result<f64> {
+        let line = match self.line {
+            Line::Published(family) => published_coefficients()[&family],
+            Line::Own { slope, intercept } => Coefficients { slope, slope_pm: 0.0, intercept, intercept_pm: 0.0 },
+        };
+        Ok(budget_for_target(self.target, predicted_auc(self.coslow, &line))?)
+    }
+}
+
 impl Experiment for CoefficientsExperiment {
     fn id(&self) -> &'static str {
         "coefficients"
@@ -54,18 +96,25 @@ impl Experiment for CoefficientsExperiment {
                 implied.push(row);
             }
         }
-        let example = Coefficients { slope: 0.54, slope_pm: 0.0, intercept: 0.31, intercept_pm: 0.0 };
-        let example_budget = budget_for_target(0.9, predicted_auc(0.65, &example))?;
         let llama = &coefficients[&Family::Llama];
         let (from, to) = (COSLOW_GRID[0], COSLOW_GRID[COSLOW_GRID.len() - 1]);
         let (auc_from, auc_to) = (predicted_auc(from, llama), predicted_auc(to, llama));
         let summary = format!(
             "The paper's coefficients (its Table of learned coefficients) turned into curves: a CoS-Low of \
              {from} to {to} moves Llama's predicted AUC from {auc_from:.3} to {auc_to:.3} and the budget for 90% of \
-             human level from {:.0} to {:.0} examples. The authors' worked example (CoS-Low 0.65, coefficients 0.54 \
-             and 0.31, target 0.9) gives about 1,028 examples in the paper; our `predict` gives {example_budget:.1}.",
+             human level from {:.0} to {:.0} examples. The authors' worked example (CoS-Low {}, coefficients \
+             {AUTHORS_SLOPE} and {AUTHORS_INTERCEPT}, target {}) gives about 1,028 examples in the paper; `{}` \
+             gives n = {:.1}, and on Llama's published line ({} and {:.3}) `{}` gives n = {:.1}.",
             budget_for_target(0.9, auc_from)?,
             budget_for_target(0.9, auc_to)?,
+            WORKED_EXAMPLE.coslow,
+            WORKED_EXAMPLE.target,
+            WORKED_EXAMPLE.command(),
+            WORKED_EXAMPLE.budget()?,
+            llama.slope,
+            llama.intercept,
+            WORKED_EXAMPLE_ON_LLAMA.command(),
+            WORKED_EXAMPLE_ON_LLAMA.budget()?,
         );
         let figure = render("coefficients", (1700, 500), &Implied { coefficients: coefficients.into_iter().collect() })?;
         Ok(Output { tables: vec![published, implied], figures: vec![figure], summary, ..Default::default() })

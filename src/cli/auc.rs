@@ -1,6 +1,7 @@
 //! `dataeff auc`: the authors' `auc_res` JSON (or CSV) from their result-file layout.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -67,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(summary) => {
                 table.insert(task.clone(), summary);
             }
-            Err(e) => failures.push(format!("{e:#}")),
+            Err(e) => failures.push(dataeff::exit::message(&e)),
         }
     }
     for f in &failures {
@@ -76,15 +77,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !failures.is_empty() && !args.skip_invalid {
         bail!("{} task(s) have no AUC (pass --skip-invalid to print the others)", failures.len());
     }
+    let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&table)?),
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&table)?)?,
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(std::io::stdout());
+            let mut w = csv::Writer::from_writer(Vec::new());
             w.write_record(["task", "max_acc", "min_acc", "extrapolation_auc", "human_eval"])?;
             for (task, s) in &table {
                 w.write_record([task.clone(), s.max_acc.to_string(), s.min_acc.to_string(), s.extrapolation_auc.to_string(), s.human_eval.to_string()])?;
             }
-            w.flush()?;
+            out.write_all(&w.into_inner().map_err(|e| e.into_error())?)?;
         }
     }
     Ok(())

@@ -1,19 +1,30 @@
 //! Command-line verbs; each lives in its own module.
+//!
+//! Verbs write their output with `writeln!` to a locked stdout and return the write's error, so
+//! that a reader closing the pipe (`| head`) ends the program quietly ([`dataeff::exit`]).
 
 mod auc;
 mod generate;
 mod model_args;
 mod model_info;
+mod numbers;
 mod predict;
+mod project_data;
 mod score;
 mod tasks;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 /// Estimate how many labelled examples a task needs before fine-tuning a language model on it
 /// is good enough (Je & Raffel, 2025: data-efficiency AUC and CoS-Low).
 #[derive(Parser, Debug)]
-#[command(name = "dataeff", version, about, long_about = None)]
+#[command(
+    name = "dataeff",
+    version,
+    about,
+    long_about = None,
+    after_help = "Errors are one line; DATAEFF_BACKTRACE=1 adds where they were raised."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,6 +45,18 @@ enum Command {
     Score(score::Args),
     /// What a model is: architecture, size, dtype, file and sha256.
     ModelInfo(model_info::Args),
+}
+
+/// The command line, or clap's error and exit (an argument that is not UTF-8 named by its place).
+pub fn parse() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+            let named = dataeff::exit::non_utf8_argument(std::env::args_os());
+            Cli::command().error(e.kind(), named.unwrap_or_else(|| e.to_string())).exit()
+        }
+        Err(e) => e.exit(),
+    }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! `dataeff model-info`: what a model is, from its files.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 
 use serde_json::json;
 
@@ -47,8 +48,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "config_source": file.display().to_string(),
     });
     let stored_text = stored.iter().map(|(kind, n)| format!("{kind} ×{n}")).collect::<Vec<_>>().join(", ");
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&info)?)?;
         return Ok(());
     }
     let object = info.as_object().expect("built as an object");
@@ -56,13 +58,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         match key.as_str() {
             "config" => continue,
             "config_source" if files.path.is_file() => continue,
-            "stored_as" if files.path.is_file() => println!("{key:<14} {stored_text} (tensors by GGUF type)"),
-            "stored_as" => println!("{key:<14} safetensors"),
-            _ => println!("{key:<14} {}", value.to_string().trim_matches('"')),
+            "stored_as" if files.path.is_file() => writeln!(out, "{key:<14} {stored_text} (tensors by GGUF type)")?,
+            "stored_as" => writeln!(out, "{key:<14} safetensors")?,
+            _ => writeln!(out, "{key:<14} {}", value.to_string().trim_matches('"'))?,
         }
     }
     let c = &files.config;
-    println!(
+    writeln!(
+        out,
         "{:<14} {} layers, width {}, MLP {}, {} heads / {} KV heads of {}, vocab {}, rope θ {}{}",
         "shape",
         c.num_layers,
@@ -74,6 +77,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         c.vocab_size,
         c.rope_theta,
         c.sliding_window.map_or(String::new(), |w| format!(", local θ {} window {w} (every {}th layer global)", c.rope_local_theta, c.sliding_window_pattern)),
-    );
+    )?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `dataeff tasks list|show`: the task suite, its splits and (where published) the paper's AUCs.
 
-use std::path::{Path, PathBuf};
+use std::io::Write as _;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 
@@ -9,6 +10,8 @@ use dataeff::family::Family;
 use dataeff::tasks::split::{self, Split, SplitConfig, answer_position_balance, class_balance, majority_share};
 use dataeff::tasks::{self, CATALOGUE, DataError};
 use dataeff::tidy::PublishedData;
+
+use super::{numbers, project_data};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -22,9 +25,10 @@ enum Command {
     List {
         #[command(flatten)]
         common: Common,
-        /// Directory of the transcribed published data (scores.csv, human_level.csv).
-        #[arg(long, value_name = "DIR", default_value = "data/published")]
-        published: PathBuf,
+        /// Directory of the transcribed published data (scores.csv, human_level.csv). Default: the
+        /// project's data/published, found above the current directory or the binary.
+        #[arg(long, value_name = "DIR")]
+        published: Option<PathBuf>,
     },
     /// Print rendered prompts of one task with their answers.
     #[command(after_help = "Example: dataeff tasks show web_of_lies --split test --n 3")]
@@ -34,7 +38,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Split::Test)]
         split: Split,
         /// How many examples to print.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = numbers::whole::<usize>)]
         n: usize,
         #[command(flatten)]
         common: Common,
@@ -47,7 +51,7 @@ struct Common {
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
     /// Seed of the splits.
-    #[arg(long, default_value_t = split::SPLIT_SEED)]
+    #[arg(long, default_value_t = split::SPLIT_SEED, allow_negative_numbers = true, value_parser = numbers::whole::<u64>)]
     seed: u64,
 }
 
@@ -63,7 +67,7 @@ impl Common {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        Command::List { common, published } => list(&common, &published),
+        Command::List { common, published } => list(&common, published),
         Command::Show { task, split, n, common } => show(&task, split, n, &common),
     }
 }
@@ -80,17 +84,31 @@ fn published_aucs(data: Option<&PublishedData>, task: Option<&str>) -> Vec<Optio
         .collect()
 }
 
-fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
-    let cache = common.cache();
-    let data = match PublishedData::load(published) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            eprintln!("note: no published AUCs ({e})");
-            None
-        }
+/// The published data and where it came from. `--published DIR` must load; without it the
+/// project's own is looked for (`project_data`), and only its absence is a note: the table is
+/// still useful without the paper's columns. A copy that is found but unreadable is an error.
+fn published_data(explicit: Option<PathBuf>) -> anyhow::Result<Option<(PathBuf, PublishedData)>> {
+    let (dir, named_by) = match explicit {
+        Some(dir) => (dir, "--published"),
+        None => match project_data::published_dir() {
+            Ok(dir) => (dir, "the project's published data"),
+            Err(e) => {
+                eprintln!("note: the paper's AUC columns are empty: {e} (run inside the repository, or pass --published DIR)");
+                return Ok(None);
+            }
+        },
     };
+    let data = PublishedData::load(&dir).with_context(|| format!("{named_by} {}", dir.display()))?;
+    Ok(Some((dir, data)))
+}
+
+fn list(common: &Common, published: Option<PathBuf>) -> anyhow::Result<()> {
+    let cache = common.cache();
+    let (published, data) = published_data(published)?.unzip();
     let fmt_auc = |a: Option<f64>| a.map_or_else(|| "-".to_string(), |v| format!("{v:.3}"));
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "{:<37} {:<16} {:>6} {:>5} {:>5} {:>6} {:>5} {:<24} {:<11} {:>7} {:>6} {:>6} {:>7} {:>6}  note",
         "task",
         "source",
@@ -106,14 +124,14 @@ fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
         "llama",
         "mistral",
         "qwen"
-    );
+    )?;
     let mut missing = Vec::new();
     for spec in CATALOGUE {
         let aucs: Vec<String> = published_aucs(data.as_ref(), spec.paper_task).into_iter().map(fmt_auc).collect();
         let task = match tasks::load(spec.name, &cache) {
             Ok(task) => task,
             Err(e @ DataError::Missing { .. }) => {
-                println!("{:<37} not fetched{:>110} {:>6} {:>7} {:>6}", spec.name, "", aucs[0], aucs[1], aucs[2]);
+                writeln!(out, "{:<37} not fetched{:>110} {:>6} {:>7} {:>6}", spec.name, "", aucs[0], aucs[1], aucs[2])?;
                 missing.push(e.to_string());
                 continue;
             }
@@ -128,7 +146,8 @@ fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
             notes.push(format!("generated stand-in for {paper}"));
         }
         let classes = class_balance(&splits.train).len();
-        println!(
+        writeln!(
+            out,
             "{:<37} {:<16} {:>6} {:>5} {:>5} {:>6} {:>5} {:<24} {:<11} {:>7} {:>5.1}% {:>6} {:>7} {:>6}  {}",
             task.name,
             task.source.to_string(),
@@ -145,13 +164,14 @@ fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
             aucs[1],
             aucs[2],
             notes.join("; ")
-        );
+        )?;
     }
-    println!(
+    let source = published.map_or_else(|| "not found".to_string(), |p| p.display().to_string());
+    writeln!(
+        out,
         "\nn: examples before deduplication; classes: distinct answers in the train pool; maj%: share of the \
-         most frequent answer in the test set; llama/mistral/qwen: the paper's AUC (from {}).",
-        published.display()
-    );
+         most frequent answer in the test set; llama/mistral/qwen: the paper's AUC (from {source})."
+    )?;
     for m in &missing {
         eprintln!("{m}");
     }
@@ -160,34 +180,37 @@ fn list(common: &Common, published: &Path) -> anyhow::Result<()> {
 
 fn show(name: &str, which: Split, n: usize, common: &Common) -> anyhow::Result<()> {
     let task = tasks::load(name, &common.cache()).with_context(|| format!("loading task `{name}`"))?;
+    let mut out = std::io::stdout().lock();
     let splits = split::split(&task.examples, &common.config());
     let examples = splits.get(which);
-    println!(
+    writeln!(
+        out,
         "{} ({}; answer: {}; metric: {}; template: {})",
         task.name, task.source, task.answer, task.metric, task.template.path
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "splits: train {}, unannotated {}, test {} ({} duplicate inputs dropped)",
         splits.train.len(),
         splits.unannotated.len(),
         splits.test.len(),
         splits.duplicates
-    );
+    )?;
     let balance = class_balance(examples);
     let shown: Vec<String> = balance.iter().take(10).map(|(label, c)| format!("{label}: {c}")).collect();
     let more = if balance.len() > 10 { format!(", ... ({} answers)", balance.len()) } else { String::new() };
-    println!("answers in {which:?}: {}{more}", shown.join(", "));
+    writeln!(out, "answers in {which:?}: {}{more}", shown.join(", "))?;
     let positions = answer_position_balance(examples);
     if !positions.is_empty() {
         let shown: Vec<String> = positions.iter().enumerate().map(|(i, c)| format!("#{}: {c}", i + 1)).collect();
-        println!("position of the answer among the options: {}", shown.join(", "));
+        writeln!(out, "position of the answer among the options: {}", shown.join(", "))?;
     }
     for (i, example) in examples.iter().take(n).enumerate() {
-        println!("\n--- {which:?} example {} ---", i + 1);
-        println!("{}", task.render(example));
-        println!(">>> {}", example.target());
+        writeln!(out, "\n--- {which:?} example {} ---", i + 1)?;
+        writeln!(out, "{}", task.render(example))?;
+        writeln!(out, ">>> {}", example.target())?;
         if example.targets.len() > 1 {
-            println!("    (also accepted: {})", example.targets[1..].join(" | "));
+            writeln!(out, "    (also accepted: {})", example.targets[1..].join(" | "))?;
         }
     }
     Ok(())

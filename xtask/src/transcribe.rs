@@ -51,6 +51,6 @@ pub fn run(from: &Path, to: &Path) -> anyhow::Result<()> {
         })
         .collect();
     write_rows(&to.join(LLAMA_AUC_FILE), &auc)?;
-    println!("transcribed {} score rows, {} human levels, {} Llama AUC rows into {}", scores.len(), human.len(), auc.len(), to.display());
+    eprintln!("transcribed {} score rows, {} human levels, {} Llama AUC rows into {}", scores.len(), human.len(), auc.len(), to.display());
     Ok(())
 }
