@@ -41,6 +41,13 @@ enum Command {
     /// Fetch the task data and both models if needed, then run the whole test suite as CI does (the
     /// README's test command).
     Test,
+    /// Run the file-reader fuzz test (tests/fuzz_readers.rs) at full size: seeded bad inputs for
+    /// each of its five readers (the test suite runs 2,000 each).
+    Fuzz {
+        /// Generated inputs per reader (5 readers: the default makes 100,000 in all).
+        #[arg(long, default_value_t = 20_000)]
+        cases: usize,
+    },
     /// Transcribe the authors' published results into data/published/*.csv.
     Transcribe {
         /// Directory laid out like the authors' `results/` (finetune_results/, human_eval.json, auc_res/).
@@ -149,6 +156,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let sh = xshell::Shell::new()?;
             sh.change_dir(&root);
             nested_cargo(xshell::cmd!(sh, "cargo test --workspace --no-fail-fast")).run()?;
+        }
+        Command::Fuzz { cases } => {
+            let sh = xshell::Shell::new()?;
+            sh.change_dir(&root);
+            let cases = cases.to_string();
+            nested_cargo(xshell::cmd!(sh, "cargo test -p dataeff --test fuzz_readers -- --nocapture"))
+                .env("DATAEFF_FUZZ_CASES", cases)
+                .run()?;
         }
         Command::Transcribe { from } => {
             let from = if from.is_relative() { root.join(from) } else { from };
