@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use anyhow::Context as _;
 use dataeff::model::generate::greedy;
 
 use super::model_args::ModelArgs;
@@ -29,7 +30,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let text = if args.chat { files.chat.user_turn(&args.prompt)? } else { args.prompt.clone() };
     let prompt = files.tokenizer.encode_prompt(&text)?;
     let start = Instant::now();
-    let generation = greedy(model.as_ref(), &prompt, args.max_new_tokens, &|id| files.tokenizer.is_eos(id))?;
+    let generation = greedy(model.as_ref(), &prompt, args.max_new_tokens, &|id| files.tokenizer.is_eos(id))
+        .with_context(|| format!("generating with {}", files.path.display()))?;
     let seconds = start.elapsed().as_secs_f64();
     let shown = &generation.ids[..generation.ids.len() - usize::from(generation.stopped)];
     println!("{}", files.tokenizer.decode(shown)?);

@@ -1,6 +1,7 @@
 //! `dataeff score`: log-probability of a continuation given a prompt, optionally as a chat turn
 //! and its answer.
 
+use anyhow::Context as _;
 use dataeff::model::generate::continuation_log_probs;
 
 use super::model_args::ModelArgs;
@@ -37,7 +38,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let prompt = files.tokenizer.encode_prompt(&prompt)?;
     let continuation = files.tokenizer.encode(&continuation)?;
     anyhow::ensure!(!continuation.is_empty(), "the continuation encodes to no tokens");
-    let log_probs = continuation_log_probs(model.as_ref(), &prompt, &continuation)?;
+    let log_probs = continuation_log_probs(model.as_ref(), &prompt, &continuation)
+        .with_context(|| format!("scoring with {}", files.path.display()))?;
     println!("logprob\t{:.6}\ttokens\t{}", log_probs.iter().sum::<f64>(), continuation.len());
     if args.tokens {
         for (id, lp) in continuation.iter().zip(&log_probs) {

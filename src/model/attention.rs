@@ -2,6 +2,15 @@
 //! rotate-half rope tables, causal (optionally sliding-window) masks with a cache offset,
 //! grouped-query head sharing, scaled-dot-product attention with an explicit softmax, and a
 //! concatenating KV cache (candle's in-place `KvCache` cuts the gradient).
+//!
+//! Long sequences are attended in blocks of queries ([`attend_in_blocks`]): each block's scores
+//! against the keys it may see, masked, softmax, times V, and the blocks concatenated. Memory is
+//! then bounded by [`SCORE_BLOCK_BYTES`] rather than growing with T² (a 20,000-token prompt on
+//! Gemma 3 would need 6.4 GB of scores and a 1.6 GB mask at once); sequences whose scores fit in
+//! one block (training batches, prompts up to about 2,000 tokens) take the single-block path as
+//! before. The mask is a description ([`CausalMask`]) materialised one block at a time.
+use std::ops::Range;
+use std::sync::OnceLock;
 
 use candle_core::{D, DType, Device, Result, Tensor};
 use candle_nn::ops::softmax;
@@ -34,17 +43,64 @@ impl Rope {
     }
 }
 
-/// Additive mask (T × (past+T)) for `t` new queries after `past` cached keys: 0 where query `i`
-/// (absolute position `past+i`) may see key `j`, −∞ where `j` is in its future or, with a
-/// `window`, `window` or more positions back (sliding-window attention).
+/// Which keys the queries of one forward pass may see: `queries` new positions after `past`
+/// cached ones, each seeing itself and the positions before it — with a `window`, only the last
+/// `window` of them, itself included (sliding-window attention). Built once per forward pass and
+/// shared by its layers.
+#[derive(Clone, Debug)]
+pub struct CausalMask {
+    pub queries: usize,
+    pub past: usize,
+    pub window: Option<usize>,
+    /// The whole mask, once a single-block layer has needed it.
+    whole: OnceLock<Tensor>,
+}
+
+impl CausalMask {
+    pub fn new(queries: usize, past: usize, window: Option<usize>) -> Self {
+        CausalMask { queries, past, window, whole: OnceLock::new() }
+    }
+
+    /// The whole mask (queries × (past+queries)), built once and then shared by every layer.
+    pub fn whole(&self, dtype: DType, device: &Device) -> Result<Tensor> {
+        if let Some(mask) = self.whole.get()
+            && mask.dtype() == dtype
+            && mask.device().same_device(device)
+        {
+            return Ok(mask.clone());
+        }
+        let mask = self.tensor(0..self.queries, 0..self.past + self.queries, dtype, device)?;
+        let _ = self.whole.set(mask.clone());
+        Ok(mask)
+    }
+
+    /// The keys that queries `rows` (0-based among the new ones) may see between them: from the
+    /// first one's oldest visible position to the last one's own.
+    pub fn visible_keys(&self, rows: Range<usize>) -> Range<usize> {
+        let oldest = self.window.map_or(0, |w| (self.past + rows.start + 1).saturating_sub(w));
+        oldest..self.past + rows.end
+    }
+
+    /// Additive mask (rows × keys) of queries `rows` against key positions `keys`: 0 where query
+    /// `i` (absolute position `past+i`) may see key `j`, −∞ where `j` is in its future or, with a
+    /// window, `window` or more positions back.
+    pub fn tensor(&self, rows: Range<usize>, keys: Range<usize>, dtype: DType, device: &Device) -> Result<Tensor> {
+        let shape = (rows.len(), keys.len());
+        let values: Vec<f32> = rows
+            .flat_map(|i| {
+                let q = self.past + i;
+                let window = self.window;
+                keys.clone()
+                    .map(move |j| if j > q || window.is_some_and(|w| q - j >= w) { f32::NEG_INFINITY } else { 0.0 })
+            })
+            .collect();
+        Tensor::from_vec(values, shape, device)?.to_dtype(dtype)
+    }
+}
+
+/// The whole additive mask (T × (past+T)) of [`CausalMask`] `(t, past, window)`.
 pub fn causal_mask(t: usize, past: usize, window: Option<usize>, dtype: DType, device: &Device) -> Result<Tensor> {
-    let values: Vec<f32> = (0..t)
-        .flat_map(|i| {
-            let q = past + i;
-            (0..past + t).map(move |j| if j > q || window.is_some_and(|w| q - j >= w) { f32::NEG_INFINITY } else { 0.0 })
-        })
-        .collect();
-    Tensor::from_vec(values, (t, past + t), device)?.to_dtype(dtype)
+    CausalMask::new(t, past, window).whole(dtype, device)
 }
 
 /// (B, kv_heads, T, hd) → (B, kv_heads·n_rep, T, hd), each KV head shared by `n_rep` query heads.
@@ -77,9 +133,51 @@ pub fn split_heads(y: &Tensor, heads: usize, head_dim: usize) -> Result<Tensor> 
     y.reshape((b, t, heads, head_dim))?.transpose(1, 2)?.contiguous()
 }
 
+/// Most bytes of attention scores one block holds (B·heads·rows·keys elements, counted as f32
+/// at least: half-precision scores are normalised in f32): 128 MiB. An f32 training batch of
+/// 8 × 512 tokens with 9 heads (75 MiB) is one block.
+pub const SCORE_BLOCK_BYTES: usize = 128 << 20;
+
+/// How many query rows one block takes, for `batch_heads` (B·heads) × `queries` × `keys` scores
+/// of `dtype`: all of them when they fit in [`SCORE_BLOCK_BYTES`], else as many as fit (≥ 1).
+pub fn query_block_rows(batch_heads: usize, queries: usize, keys: usize, dtype: DType) -> usize {
+    let budget = SCORE_BLOCK_BYTES / dtype.size_in_bytes().max(4);
+    let per_row = batch_heads.saturating_mul(keys).max(1);
+    if per_row.saturating_mul(queries) <= budget { queries } else { (budget / per_row).clamp(1, queries.max(1)) }
+}
+
+/// [`attend`] for q (B, H, T, hd) and k, v (B, H, S, hd), taking the queries `rows` at a time:
+/// each block is scored against the keys its [`CausalMask`] lets it see (keys no query of the
+/// block may see are left out rather than masked: they would weigh exactly 0), and the blocks'
+/// outputs are concatenated. With `rows ≥ T` it is one [`attend`] with the whole mask.
+pub fn attend_in_blocks(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64, mask: Option<&CausalMask>, rows: usize) -> Result<Tensor> {
+    let (t, s) = (q.dim(2)?, k.dim(2)?);
+    if let Some(m) = mask
+        && (m.queries != t || m.past + t != s)
+    {
+        candle_core::bail!("a mask for {} queries after {} cached positions, given {t} queries and {s} keys", m.queries, m.past);
+    }
+    let (dtype, device) = (q.dtype(), q.device());
+    if rows >= t {
+        let whole = mask.map(|m| m.whole(dtype, device)).transpose()?;
+        return attend(q, k, v, scale, whole.as_ref());
+    }
+    let block_mask = |queries: Range<usize>, keys: Range<usize>| mask.map(|m| m.tensor(queries, keys, dtype, device)).transpose();
+    let mut blocks = Vec::with_capacity(t.div_ceil(rows.max(1)));
+    for start in (0..t).step_by(rows.max(1)) {
+        let queries = start..(start + rows).min(t);
+        let keys = mask.map_or(0..s, |m| m.visible_keys(queries.clone()));
+        let narrow = |x: &Tensor, r: &Range<usize>| x.narrow(2, r.start, r.len());
+        let m = block_mask(queries.clone(), keys.clone())?;
+        blocks.push(attend(&narrow(q, &queries)?, &narrow(k, &keys)?, &narrow(v, &keys)?, scale, m.as_ref())?);
+    }
+    Tensor::cat(&blocks, 2)
+}
+
 /// The part of a decoder layer's attention both architectures share, after q and k got their
 /// rope: store layer `layer`'s new keys and values in `cache` (if any), share each KV head with
-/// its query heads, attend, and merge the heads back to (B, T, heads·hd) for the output projection.
+/// its query heads, attend (in blocks of queries when the scores would not fit in
+/// [`SCORE_BLOCK_BYTES`]), and merge the heads back to (B, T, heads·hd) for the output projection.
 pub fn attend_with_cache(
     layer: usize,
     q: &Tensor,
@@ -87,7 +185,7 @@ pub fn attend_with_cache(
     v: Tensor,
     cache: Option<&mut KvCache>,
     scale: f64,
-    mask: Option<&Tensor>,
+    mask: Option<&CausalMask>,
 ) -> Result<Tensor> {
     let (b, heads, t, hd) = q.dims4()?;
     let (k, v) = match cache {
@@ -95,8 +193,9 @@ pub fn attend_with_cache(
         None => (k, v),
     };
     let n_rep = heads / k.dim(1)?;
-    let out = attend(q, &repeat_kv(&k, n_rep)?, &repeat_kv(&v, n_rep)?, scale, mask)?;
-    out.transpose(1, 2)?.reshape((b, t, heads * hd))
+    let (k, v) = (repeat_kv(&k, n_rep)?, repeat_kv(&v, n_rep)?);
+    let rows = query_block_rows(b * heads, t, k.dim(2)?, q.dtype());
+    attend_in_blocks(q, &k, &v, scale, mask, rows)?.transpose(1, 2)?.reshape((b, t, heads * hd))
 }
 
 /// Keys and values of the positions seen so far, per layer, each (B, kv_heads, S, hd) after rope.

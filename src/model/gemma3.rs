@@ -15,7 +15,7 @@
 use anyhow::bail;
 use candle_core::{D, DType, Result, Tensor};
 
-use super::attention::{KvCache, Rope, attend_with_cache, causal_mask, split_heads};
+use super::attention::{CausalMask, KvCache, Rope, attend_with_cache, split_heads};
 use super::causal_lm::CausalLm;
 use super::config::ModelConfig;
 use super::lora::{Linear, named_projections};
@@ -129,7 +129,7 @@ impl Gemma3 {
         })
     }
 
-    fn attention(&self, l: usize, x: &Tensor, start: usize, mask: Option<&Tensor>, cache: Option<&mut KvCache>) -> Result<Tensor> {
+    fn attention(&self, l: usize, x: &Tensor, start: usize, mask: Option<&CausalMask>, cache: Option<&mut KvCache>) -> Result<Tensor> {
         let layer = &self.layers[l];
         let attn = &layer.attn;
         let (nh, nkv, hd, eps) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim, self.cfg.rms_norm_eps);
@@ -164,15 +164,12 @@ impl CausalLm for Gemma3 {
         let mut x = (self.embed_tokens(ids)? * (self.cfg.hidden_size as f64).sqrt())?;
         // A mask is needed unless every query may see every key: a single new token on a global
         // layer, or on a local one while the whole sequence still fits in the window.
-        let mask_for = |window: Option<usize>| -> Result<Option<Tensor>> {
+        let mask_for = |window: Option<usize>| -> Option<CausalMask> {
             let sees_all = t == 1 && window.is_none_or(|w| start < w);
-            if sees_all { Ok(None) } else { causal_mask(t, start, window, x.dtype(), x.device()).map(Some) }
+            (!sees_all).then(|| CausalMask::new(t, start, window))
         };
-        let global_mask = mask_for(None)?;
-        let local_mask = match self.cfg.sliding_window {
-            Some(w) => mask_for(Some(w))?,
-            None => None,
-        };
+        let global_mask = mask_for(None);
+        let local_mask = self.cfg.sliding_window.and_then(|w| mask_for(Some(w)));
         for (l, layer) in self.layers.iter().enumerate() {
             let mask = if layer.window.is_some() { local_mask.as_ref() } else { global_mask.as_ref() };
             let h = self.attention(l, &norm(&x, &layer.input_norm, eps)?, start, mask, cache.as_deref_mut())?;

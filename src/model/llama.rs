@@ -8,7 +8,7 @@
 use candle_core::{Result, Tensor};
 use candle_nn::ops::rms_norm_slow;
 
-use super::attention::{KvCache, Rope, attend_with_cache, causal_mask, split_heads};
+use super::attention::{CausalMask, KvCache, Rope, attend_with_cache, split_heads};
 use super::causal_lm::CausalLm;
 use super::config::ModelConfig;
 use super::lora::{Linear, named_projections};
@@ -84,7 +84,7 @@ impl Llama {
         Ok(Llama { cfg: cfg.clone(), embed, layers, norm: get("model.norm.weight")?, lm_head, rope })
     }
 
-    fn attention(&self, l: usize, x: &Tensor, start: usize, mask: Option<&Tensor>, cache: Option<&mut KvCache>) -> Result<Tensor> {
+    fn attention(&self, l: usize, x: &Tensor, start: usize, mask: Option<&CausalMask>, cache: Option<&mut KvCache>) -> Result<Tensor> {
         let layer = &self.layers[l].attn;
         let (nh, nkv, hd) = (self.cfg.num_heads, self.cfg.num_kv_heads, self.cfg.head_dim);
         let q = self.rope.apply(&split_heads(&layer.q.forward(x)?, nh, hd)?, start)?;
@@ -112,7 +112,7 @@ impl CausalLm for Llama {
         let (eps, start) = (self.cfg.rms_norm_eps as f32, cache.as_ref().map_or(0, |c| c.len()));
         let mut x = self.embed_tokens(ids)?;
         // A single new token may see every cached position: no mask needed.
-        let mask = if t > 1 { Some(causal_mask(t, start, None, x.dtype(), x.device())?) } else { None };
+        let mask = (t > 1).then(|| CausalMask::new(t, start, None));
         for (l, layer) in self.layers.iter().enumerate() {
             let h = rms_norm_slow(&x, &layer.input_norm, eps)?;
             x = (&x + self.attention(l, &h, start, mask.as_ref(), cache.as_deref_mut())?)?;

