@@ -26,7 +26,8 @@ const HUMAN_EVAL_LAYOUT: &str = "human_eval.json is {task: {\"score\": number or
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishedError {
-    #[error("{path}: cannot read: {source}")]
+    // The OS text is the error's source: `{e:#}` prints it once, after this.
+    #[error("{path}: cannot read")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: {error} ({layout})")]
     Json { path: PathBuf, error: JsonError, layout: &'static str },

@@ -1,5 +1,7 @@
 //! `dataeff generate`: greedy continuation of a prompt, optionally as one chat turn.
 
+use std::io::Write as _;
+
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -27,6 +29,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let (files, model) = args.model.load()?;
+    // Written through a handle so that a closed pipe (`| head`) is an error `main` ends quietly on.
+    let mut out = std::io::stdout().lock();
     let text = if args.chat { files.chat.user_turn(&args.prompt)? } else { args.prompt.clone() };
     let prompt = files.tokenizer.encode_prompt(&text)?;
     let start = Instant::now();
@@ -34,10 +38,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("generating with {}", files.path.display()))?;
     let seconds = start.elapsed().as_secs_f64();
     let shown = &generation.ids[..generation.ids.len() - usize::from(generation.stopped)];
-    println!("{}", files.tokenizer.decode(shown)?);
+    writeln!(out, "{}", files.tokenizer.decode(shown)?)?;
     if args.probs {
         for (id, p) in generation.ids.iter().zip(&generation.token_probs) {
-            println!("{:>8}  {:.4}  {:?}", id, p, files.tokenizer.token(*id).unwrap_or_default());
+            writeln!(out, "{:>8}  {:.4}  {:?}", id, p, files.tokenizer.token(*id).unwrap_or_default())?;
         }
     }
     eprintln!(

@@ -1,6 +1,8 @@
 //! `dataeff score`: log-probability of a continuation given a prompt, optionally as a chat turn
 //! and its answer.
 
+use std::io::Write as _;
+
 use anyhow::Context as _;
 use dataeff::model::generate::continuation_log_probs;
 
@@ -30,6 +32,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let (files, model) = args.model.load()?;
+    // Written through a handle so that a closed pipe (`| head`) is an error `main` ends quietly on.
+    let mut out = std::io::stdout().lock();
     let (prompt, continuation) = if args.chat {
         files.chat.with_answer(&args.prompt, &args.continuation)?
     } else {
@@ -40,10 +44,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(!continuation.is_empty(), "the continuation encodes to no tokens");
     let log_probs = continuation_log_probs(model.as_ref(), &prompt, &continuation)
         .with_context(|| format!("scoring with {}", files.path.display()))?;
-    println!("logprob\t{:.6}\ttokens\t{}", log_probs.iter().sum::<f64>(), continuation.len());
+    writeln!(out, "logprob\t{:.6}\ttokens\t{}", log_probs.iter().sum::<f64>(), continuation.len())?;
     if args.tokens {
         for (id, lp) in continuation.iter().zip(&log_probs) {
-            println!("{:>8}  {lp:>10.4}  {:?}", id, files.tokenizer.token(*id).unwrap_or_default());
+            writeln!(out, "{:>8}  {lp:>10.4}  {:?}", id, files.tokenizer.token(*id).unwrap_or_default())?;
         }
     }
     Ok(())

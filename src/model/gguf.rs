@@ -62,7 +62,18 @@ impl GgufFile {
         // candle's own message ("unknown magic 0x…") does not say what the file should have been.
         let n = expect_magic(&mut reader, path)?;
         reader.seek_relative(-(n as i64))?;
-        let content = Content::read(&mut reader).with_context(|| format!("reading the GGUF header of {}", path.display()))?;
+        let content = Content::read(&mut reader).map_err(|e| {
+            // candle says "failed to fill whole buffer" when the file ends inside the header.
+            if e.to_string().contains("failed to fill whole buffer") {
+                let size = std::fs::metadata(path).map_or(0, |m| m.len());
+                anyhow::anyhow!(
+                    "{}: the GGUF header is cut short: the file ends after {size} bytes (a truncated download? fetch it again)",
+                    path.display()
+                )
+            } else {
+                anyhow::Error::from(e).context(format!("reading the GGUF header of {}", path.display()))
+            }
+        })?;
         Ok(GgufFile { path: path.to_path_buf(), content, reader })
     }
 

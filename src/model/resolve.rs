@@ -239,6 +239,13 @@ fn classify_path(path: &Path) -> anyhow::Result<ModelSource> {
         super::gguf::check_magic(path)?;
         return Ok(ModelSource::Gguf(path.to_path_buf()));
     }
+    if !path.is_dir() {
+        bail!(
+            "{}: neither a regular file nor a directory (a device, socket or pipe): --model takes a .gguf file or \
+             a checkpoint directory",
+            path.display()
+        );
+    }
     let missing = missing_checkpoint_files(path);
     if missing.is_empty() {
         return Ok(ModelSource::HfDir(path.to_path_buf()));
