@@ -38,6 +38,8 @@ pub enum CurveError {
          score is both 0-shot and human level"
     )]
     Degenerate { floor: f64, ceiling: f64 },
+    #[error("budget grid {budgets:?}: {reason}")]
+    BadGrid { budgets: Vec<u32>, reason: &'static str },
 }
 
 /// The four numbers the authors publish per task (same field names as their `auc_res` JSON).
@@ -95,15 +97,7 @@ pub fn select_scores(task: &str, results: &TaskResults) -> Result<Vec<(u32, f64)
 /// §2 steps 3–4: add every paper budget missing from `points` with score 0, sort by budget, and
 /// make the curve non-decreasing by carrying the running maximum forward. Idempotent.
 pub fn clean(points: &[(u32, f64)]) -> Vec<(u32, f64)> {
-    let mut filled: Vec<(u32, f64)> = points.to_vec();
-    for budget in BUDGETS {
-        if !filled.iter().any(|(n, _)| *n == budget) {
-            filled.push((budget, 0.0));
-        }
-    }
-    filled.sort_by_key(|(n, _)| *n);
-    carry_running_maximum(filled.iter_mut().map(|(_, score)| score));
-    filled
+    BudgetGrid::paper().clean(points)
 }
 
 /// §2 step 4: make scores (in budget order) non-decreasing, in place, by replacing each with the
@@ -146,6 +140,100 @@ pub fn trapezoid(x: &[f64], y: &[f64]) -> f64 {
     x.windows(2).zip(y.windows(2)).map(|(xs, ys)| (xs[1] - xs[0]) * (ys[1] + ys[0]) / 2.0).sum()
 }
 
+/// The budgets a curve is measured at (PAPER.md §2): fine-tuning budgets in increasing order, the
+/// largest of which sits at x = 1 on the log2 axis, `x = log2(max(n, 1)) / log2(n_max)`. The
+/// paper's grid is [`BudgetGrid::paper`] (and the free functions of this module use it); the live
+/// study brings its own, e.g. 16..=512 on a CPU.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BudgetGrid {
+    budgets: Vec<u32>,
+}
+
+impl BudgetGrid {
+    /// 50, 100, 200, 500, 1000, 2500, 5000.
+    pub fn paper() -> Self {
+        BudgetGrid { budgets: BUDGETS.to_vec() }
+    }
+
+    /// A grid of fine-tuning budgets (the zero-shot point is implied): increasing, each > 0, the
+    /// largest > 1 (it defines the axis).
+    pub fn new(budgets: impl Into<Vec<u32>>) -> Result<Self, CurveError> {
+        let budgets = budgets.into();
+        let bad = |reason| Err(CurveError::BadGrid { budgets: budgets.clone(), reason });
+        if budgets.is_empty() {
+            return bad("no budgets");
+        }
+        if budgets[0] == 0 {
+            return bad("budgets must be > 0 (the zero-shot point is always on the curve)");
+        }
+        if budgets.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("budgets must increase");
+        }
+        if *budgets.last().expect("not empty") < 2 {
+            return bad("the largest budget must be at least 2");
+        }
+        Ok(BudgetGrid { budgets })
+    }
+
+    pub fn budgets(&self) -> &[u32] {
+        &self.budgets
+    }
+
+    /// `n_max`, at x = 1.
+    pub fn max(&self) -> u32 {
+        *self.budgets.last().expect("a grid is never empty")
+    }
+
+    /// `x = log2(max(n, 1)) / log2(n_max)` (for the paper's grid, exactly [`log2_position`]).
+    pub fn position(&self, budget: f64) -> f64 {
+        budget.max(1.0).log2() / f64::from(self.max()).log2()
+    }
+
+    /// §2 steps 3–4 on this grid: add every grid budget missing from `points` with score 0, sort,
+    /// carry the running maximum forward.
+    pub fn clean(&self, points: &[(u32, f64)]) -> Vec<(u32, f64)> {
+        let mut filled: Vec<(u32, f64)> = points.to_vec();
+        for &budget in &self.budgets {
+            if !filled.iter().any(|(n, _)| *n == budget) {
+                filled.push((budget, 0.0));
+            }
+        }
+        filled.sort_by_key(|(n, _)| *n);
+        carry_running_maximum(filled.iter_mut().map(|(_, score)| score));
+        filled
+    }
+
+    /// §2 steps 2–6 on this grid (`points` must be non-empty).
+    pub fn normalised_curve(&self, points: &[(u32, f64)], human_level: Option<f64>) -> Result<NormalisedCurve, CurveError> {
+        let max_score = points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        if !max_score.is_finite() {
+            return Err(CurveError::Empty);
+        }
+        let h = ceiling(human_level, max_score);
+        let cleaned = self.clean(points);
+        let scores: Vec<f64> = cleaned.iter().map(|p| p.1).collect();
+        // The floor is the cleaned curve's minimum: 0 when a grid budget was missing and filled.
+        let floor = scores.iter().copied().fold(f64::INFINITY, f64::min);
+        let y = normalise(&scores, floor, h)?;
+        let budgets: Vec<u32> = cleaned.iter().map(|p| p.0).collect();
+        let x = budgets.iter().map(|&n| self.position(f64::from(n))).collect();
+        Ok(NormalisedCurve { budgets, x, y, floor, ceiling: h })
+    }
+
+    /// The data-efficiency metric of §2 on this grid.
+    pub fn auc(&self, points: &[(u32, f64)], human_level: Option<f64>) -> Result<AucSummary, CurveError> {
+        let curve = self.normalised_curve(points, human_level)?;
+        let max_acc = points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+        let min_acc = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        Ok(AucSummary {
+            max_acc,
+            min_acc,
+            extrapolation_auc: trapezoid(&curve.x, &curve.y),
+            human_eval: curve.ceiling,
+        })
+    }
+}
+
 /// A cleaned curve on the normalised axes: x on the log2 budget axis, y from 0 (floor) to 1 (ceiling).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NormalisedCurve {
@@ -157,34 +245,15 @@ pub struct NormalisedCurve {
     pub ceiling: f64,
 }
 
-/// §2 steps 2–6 on already selected points (`points` must be non-empty).
+/// §2 steps 2–6 on already selected points (`points` must be non-empty), on the paper's grid.
 pub fn normalised_curve(points: &[(u32, f64)], human_level: Option<f64>) -> Result<NormalisedCurve, CurveError> {
-    let max_score = points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-    if !max_score.is_finite() {
-        return Err(CurveError::Empty);
-    }
-    let h = ceiling(human_level, max_score);
-    let cleaned = clean(points);
-    let scores: Vec<f64> = cleaned.iter().map(|p| p.1).collect();
-    // The floor is the cleaned curve's minimum: 0 when a paper budget was missing and filled.
-    let floor = scores.iter().copied().fold(f64::INFINITY, f64::min);
-    let y = normalise(&scores, floor, h)?;
-    let budgets: Vec<u32> = cleaned.iter().map(|p| p.0).collect();
-    let x = budgets.iter().map(|&n| log2_position(f64::from(n))).collect();
-    Ok(NormalisedCurve { budgets, x, y, floor, ceiling: h })
+    BudgetGrid::paper().normalised_curve(points, human_level)
 }
 
-/// The data-efficiency metric of §2 from selected points: the published `auc_res` entry.
+/// The data-efficiency metric of §2 from selected points, on the paper's grid: the published
+/// `auc_res` entry.
 pub fn auc(points: &[(u32, f64)], human_level: Option<f64>) -> Result<AucSummary, CurveError> {
-    let curve = normalised_curve(points, human_level)?;
-    let max_acc = points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-    let min_acc = points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    Ok(AucSummary {
-        max_acc,
-        min_acc,
-        extrapolation_auc: trapezoid(&curve.x, &curve.y),
-        human_eval: curve.ceiling,
-    })
+    BudgetGrid::paper().auc(points, human_level)
 }
 
 /// [`select_scores`] then [`auc`]: one task's published AUC from its raw results.
@@ -195,6 +264,23 @@ pub fn task_auc(task: &str, results: &TaskResults, human_level: Option<f64>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grid_is_increasing_positive_and_its_positions_match_the_papers() {
+        let paper = BudgetGrid::paper();
+        for n in [0, 1, 50, 128, 5000] {
+            assert_eq!(paper.position(f64::from(n)).to_bits(), log2_position(f64::from(n)).to_bits());
+        }
+        let cpu = BudgetGrid::new([16, 32, 64, 128, 256, 512]).unwrap();
+        assert_eq!((cpu.max(), cpu.position(512.0), cpu.position(16.0)), (512, 1.0, 4.0 / 9.0));
+        for (bad, why) in [(vec![], "no budgets"), (vec![0, 8], "> 0"), (vec![8, 8], "increase"), (vec![1], "at least 2")] {
+            let e = BudgetGrid::new(bad).unwrap_err().to_string();
+            assert!(e.contains(why), "{e}");
+        }
+        // A missing grid budget is filled with 0 and then carried up, as on the paper's grid.
+        let cleaned = cpu.clean(&[(0, 0.2), (16, 0.5), (64, 0.4), (512, 0.9)]);
+        assert_eq!(cleaned.iter().map(|p| p.1).collect::<Vec<_>>(), [0.2, 0.5, 0.5, 0.5, 0.5, 0.5, 0.9]);
+    }
 
     fn metrics(pairs: &[(&str, Option<f64>)]) -> Metrics {
         pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()

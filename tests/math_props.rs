@@ -1,7 +1,7 @@
 //! Property tests of the paper's math: the AUC (PAPER.md §2), the prediction curve (§5) and OLS.
 
 use dataeff::annotation::{doubling_schedule, one_shot};
-use dataeff::curve::{BUDGETS, CurveError, auc, clean, normalised_curve, trapezoid};
+use dataeff::curve::{BUDGETS, BudgetGrid, CurveError, auc, clean, normalised_curve, trapezoid};
 use dataeff::learning_curve::{PowerLaw, budget_to_reach, fit_curve_exponent, fit_power_law};
 use dataeff::predict::{budget_for_target, predicted_score_at, target_for_budget};
 use dataeff::regression::ols;
@@ -158,5 +158,29 @@ proptest! {
             // Never above the scores so far: every carried value is one of them.
             prop_assert!(scores[..=i].contains(&v), "{v} at {i} is none of {:?}", &scores[..=i]);
         }
+    }
+}
+
+proptest! {
+    /// On any grid, a curve at the floor zero-shot and at the ceiling at every fine-tuning budget
+    /// has AUC 1 − x₁/2 (x₁ the first budget's position), and the largest budget sits at x = 1.
+    #[test]
+    fn a_step_curve_has_the_area_its_first_budget_implies(mut budgets in prop::collection::btree_set(1u32..20_000, 1..9)) {
+        budgets.insert(20_000);
+        let grid = BudgetGrid::new(budgets.iter().copied().collect::<Vec<_>>()).unwrap();
+        let mut points = vec![(0, 0.1)];
+        points.extend(grid.budgets().iter().map(|&n| (n, 0.9)));
+        let first = grid.position(f64::from(grid.budgets()[0]));
+        let a = grid.auc(&points, None).unwrap().extrapolation_auc;
+        prop_assert!((a - (1.0 - first / 2.0)).abs() < 1e-12, "{a} vs {}", 1.0 - first / 2.0);
+        prop_assert_eq!(grid.position(f64::from(grid.max())), 1.0);
+    }
+
+    /// The paper's grid gives exactly (bit for bit) what the paper's free functions give.
+    #[test]
+    fn the_paper_grid_is_the_default(scores in prop::collection::vec(0.0f64..1.0, 8), human in prop::option::of(0.5f64..1.0)) {
+        let points: Vec<(u32, f64)> = std::iter::once(0).chain(BUDGETS).zip(scores).collect();
+        let paper = BudgetGrid::paper();
+        prop_assert_eq!(paper.auc(&points, human), auc(&points, human));
     }
 }
