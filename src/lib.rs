@@ -18,6 +18,7 @@ pub mod family;
 pub mod fsio;
 pub mod json;
 pub mod learning_curve;
+pub mod live;
 #[cfg(feature = "lm")]
 pub mod model;
 pub mod plausibility;

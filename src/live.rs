@@ -1,0 +1,242 @@
+//! The live study's result files: what one sweep cell records, and reading a model's results
+//! directory (`results/live/<model>/`) back. Plain data, no model code: the study (`study/`,
+//! feature `lm`) writes these, the analyses in `experiments/` read them without candle.
+//!
+//! Layout of a model's directory:
+//!
+//! ```text
+//! results/live/<model>/
+//!   profile.toml                          the profile the cells were run with (a copy)
+//!   cells/curve/<task>/n<budget>.json     CurveCell: one fine-tuning budget, scored on test
+//!   cells/curve/<task>/n<budget>.predictions.jsonl   one Prediction per test example
+//!   cells/confidence/<task>.json          ConfidenceCell: the model's confidence on the pool
+//!   cells/metrics/<task>/r<repeat>.json   MetricsCell: CoS-Low and the comparison metrics
+//! ```
+//!
+//! Every cell carries its key (everything its numbers depend on) and the key's sha256, its
+//! address: a cell whose recorded key differs from the one a run would use is recomputed.
+//! A cell file holds no wall-clock time, so a resumed sweep writes the same bytes as one that
+//! never stopped (timings go to `timings.jsonl`, beside the cells, which is not part of that).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+/// One (task, budget) cell of a data-efficiency curve.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurveCell {
+    /// `curve/<task>/n<budget>`.
+    pub id: String,
+    pub key_sha256: String,
+    pub key: serde_json::Value,
+    pub task: String,
+    pub budget: usize,
+    /// Why the budget was not run (larger than the task's train pool); then every score is
+    /// `None` and a curve carries its last value forward, as the authors' cleaning does.
+    pub skipped: Option<String>,
+    /// The task's metric as words (`exact match`, `token F1`).
+    pub metric: String,
+    /// Mean test score with the paper's parsing (exact match or token F1).
+    pub score: Option<f64>,
+    /// Mean format-free score: 1 when the label with the highest answer log-likelihood is right
+    /// (tasks with a closed label set or listed options only).
+    pub label_score: Option<f64>,
+    pub test_examples: usize,
+    /// Optimiser steps run (0 at budget 0) and the step whose weights were kept.
+    pub steps: usize,
+    pub best_step: usize,
+    /// Validation loss at each evaluation (`[step, loss]`), empty without model selection.
+    pub validation: Vec<(usize, f64)>,
+    /// Training loss of each optimiser step.
+    pub train_losses: Vec<f64>,
+}
+
+/// One test example's outcome (a line of `n<budget>.predictions.jsonl`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// Index in the task's test split.
+    pub index: usize,
+    pub prompt: String,
+    pub target: String,
+    /// The generated text (special tokens dropped) and its score.
+    pub generated: String,
+    pub score: f64,
+    /// Each candidate label's answer log-likelihood, in the task's label order (empty when the
+    /// task has no closed label set), and whether the best one is right.
+    pub label_log_likelihoods: Vec<(String, f64)>,
+    pub label_correct: Option<bool>,
+}
+
+/// The model's confidence on each prompt of a task's unannotated pool (PAPER.md §4 step 1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfidenceCell {
+    /// `confidence/<task>`.
+    pub id: String,
+    pub key_sha256: String,
+    pub key: serde_json::Value,
+    pub task: String,
+    /// Mean max-probability over the generated answer tokens (markers masked), per pool prompt;
+    /// `None` when the model generated nothing but the end marker.
+    pub confidence: Vec<Option<f64>>,
+}
+
+/// One repeat of the per-task metrics (PAPER.md §4): CoS-Low on k low-confidence examples and
+/// the paper's comparison metrics on k random ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricsCell {
+    /// `metrics/<task>/r<repeat>`.
+    pub id: String,
+    pub key_sha256: String,
+    pub key: serde_json::Value,
+    pub task: String,
+    pub repeat: usize,
+    /// Seed of the k-example draws (low-confidence and random) and seed of LoRA's A, apart.
+    pub draw_seed: u64,
+    pub lora_seed: u64,
+    pub k: usize,
+    /// Prompts in the pool and in its low-confidence share (the bottom decile by default).
+    pub pool: usize,
+    pub low_confidence_pool: usize,
+    /// Pool indices of the k low-confidence and the k random examples.
+    pub low_confidence: Vec<usize>,
+    pub random: Vec<usize>,
+    /// Median pairwise cosine of the LoRA gradients of the low-confidence examples.
+    pub cos_low: f64,
+    /// The same on the random examples (`cos_sim_k`).
+    pub cos_sim_k: f64,
+    /// Mean gradient norm of the random examples (`grad_norm_k`).
+    pub grad_norm_k: f64,
+    /// Mean confidence of the random examples (`conf_avg_k`).
+    pub conf_avg_k: f64,
+}
+
+/// A model's live results: every curve and metrics cell found in its directory.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LiveResults {
+    /// The directory's name (the model it was run on).
+    pub model: String,
+    /// Curve cells by task, in budget order.
+    pub curves: BTreeMap<String, Vec<CurveCell>>,
+    /// Metrics cells by task, in repeat order.
+    pub metrics: BTreeMap<String, Vec<MetricsCell>>,
+}
+
+impl LiveResults {
+    /// Read every cell under `dir/cells/` (a missing `cells/` is an empty result; a file that
+    /// does not parse is an error naming it).
+    pub fn read(dir: &Path) -> anyhow::Result<Self> {
+        let model = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut out = LiveResults { model, ..Default::default() };
+        for path in cell_files(&dir.join("cells/curve"))? {
+            let cell: CurveCell = crate::json::read(&path)?;
+            out.curves.entry(cell.task.clone()).or_default().push(cell);
+        }
+        for path in cell_files(&dir.join("cells/metrics"))? {
+            let cell: MetricsCell = crate::json::read(&path)?;
+            out.metrics.entry(cell.task.clone()).or_default().push(cell);
+        }
+        for cells in out.curves.values_mut() {
+            cells.sort_by_key(|c| c.budget);
+        }
+        for cells in out.metrics.values_mut() {
+            cells.sort_by_key(|c| c.repeat);
+        }
+        Ok(out)
+    }
+
+    /// Every model directory under `root` (`results/live/`) with at least one cell, by name.
+    pub fn read_all(root: &Path) -> anyhow::Result<Vec<Self>> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(root) else { return Ok(out) };
+        let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+        dirs.sort();
+        for dir in dirs {
+            let results = Self::read(&dir)?;
+            if !results.curves.is_empty() || !results.metrics.is_empty() {
+                out.push(results);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A task's curve as (budget, score) with the paper's scoring, a skipped budget carrying the
+    /// last value before it forward (`None` when the task has no run cell).
+    pub fn curve(&self, task: &str) -> Option<Vec<(usize, f64)>> {
+        carried(self.curves.get(task)?, |c| c.score)
+    }
+
+    /// The same with the format-free label score (`None` when the task has none).
+    pub fn label_curve(&self, task: &str) -> Option<Vec<(usize, f64)>> {
+        carried(self.curves.get(task)?, |c| c.label_score)
+    }
+}
+
+fn carried(cells: &[CurveCell], score: impl Fn(&CurveCell) -> Option<f64>) -> Option<Vec<(usize, f64)>> {
+    let mut out = Vec::with_capacity(cells.len());
+    let mut last = None;
+    for cell in cells {
+        let value = match (&cell.skipped, score(cell)) {
+            (None, Some(v)) => Some(v),
+            (None, None) => return None,
+            (Some(_), _) => last,
+        };
+        if let Some(v) = value {
+            out.push((cell.budget, v));
+            last = Some(v);
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Every `*.json` below `dir` (one level of task directories), sorted.
+fn cell_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(dir) else { return Ok(out) };
+    for task in tasks {
+        let task = task.with_context(|| format!("listing {}", dir.display()))?.path();
+        if !task.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&task).with_context(|| format!("listing {}", task.display()))? {
+            let file = file?.path();
+            if file.extension().is_some_and(|e| e == "json") {
+                out.push(file);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(budget: usize, score: Option<f64>, skipped: bool) -> CurveCell {
+        CurveCell {
+            id: format!("curve/t/n{budget}"),
+            key_sha256: String::new(),
+            key: serde_json::Value::Null,
+            task: "t".into(),
+            budget,
+            skipped: skipped.then(|| "budget larger than the train pool".into()),
+            metric: "exact match".into(),
+            score,
+            label_score: None,
+            test_examples: 4,
+            steps: 0,
+            best_step: 0,
+            validation: vec![],
+            train_losses: vec![],
+        }
+    }
+
+    #[test]
+    fn a_skipped_budget_carries_the_last_score_forward() {
+        let cells = vec![cell(0, Some(0.25), false), cell(8, Some(0.5), false), cell(32, None, true)];
+        assert_eq!(carried(&cells, |c| c.score), Some(vec![(0, 0.25), (8, 0.5), (32, 0.5)]));
+        assert_eq!(carried(&cells, |c| c.label_score), None);
+    }
+}
