@@ -29,6 +29,8 @@ pub mod regression;
 pub mod results;
 pub mod stats;
 #[cfg(feature = "lm")]
+pub mod study;
+#[cfg(feature = "lm")]
 pub mod tasks;
 pub mod tidy;
 

@@ -11,6 +11,7 @@ mod numbers;
 mod predict;
 mod project_data;
 mod score;
+mod sweep;
 mod tasks;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
@@ -45,6 +46,9 @@ enum Command {
     Score(score::Args),
     /// What a model is: architecture, size, dtype, file and sha256.
     ModelInfo(model_info::Args),
+    /// The live study: fine-tuning curves, confidence and CoS-Low for one model, cell by cell
+    /// (`plan` lists the cells and an ETA, `run` computes what is not done).
+    Sweep(sweep::Args),
 }
 
 /// The command line, or clap's error and exit (an argument that is not UTF-8 named by its place).
@@ -67,5 +71,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => generate::run(args),
         Command::Score(args) => score::run(args),
         Command::ModelInfo(args) => model_info::run(args),
+        Command::Sweep(args) => sweep::run(args),
     }
 }

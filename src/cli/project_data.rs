@@ -31,3 +31,9 @@ pub fn published_dir() -> Result<PathBuf, String> {
     let looked: Vec<String> = starts.iter().map(|s| s.display().to_string()).collect();
     Err(format!("found no {PUBLISHED}/{PUBLISHED_MARKER} in or above {}", looked.join(", ")))
 }
+
+/// The project's root (the directory holding `data/`), found as [`published_dir`] is.
+pub fn project_root() -> Result<PathBuf, String> {
+    let published = published_dir()?;
+    Ok(published.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default())
+}

@@ -164,6 +164,23 @@ pub fn set_training(model: &mut dyn super::CausalLm, seed: Option<u64>) {
     }
 }
 
+/// Dropout generators of `model`'s adapters, one per projection: take them out to evaluate in
+/// eval mode midway through training ([`put_training_rngs`] puts them back, so the masks go on
+/// where they stopped rather than starting over).
+pub type TrainingRngs = Vec<Option<Arc<Mutex<ChaCha8Rng>>>>;
+
+pub fn take_training_rngs(model: &mut dyn super::CausalLm) -> TrainingRngs {
+    model.projections_mut().into_iter().map(|(_, linear)| linear.lora.as_mut().and_then(|a| a.train_rng.take())).collect()
+}
+
+pub fn put_training_rngs(model: &mut dyn super::CausalLm, rngs: TrainingRngs) {
+    for ((_, linear), rng) in model.projections_mut().into_iter().zip(rngs) {
+        if let Some(adapter) = &mut linear.lora {
+            adapter.train_rng = rng;
+        }
+    }
+}
+
 /// Gradient-sketch mode for CoS-Low (PAPER.md §4 step 3): while every B is zero, the adapters
 /// give x and A no gradient, so the backward pass can skip both and compute ∂L/∂B alone — same
 /// values, less work. Refused if some B is not zero (then the shortcut would be wrong).

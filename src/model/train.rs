@@ -162,9 +162,113 @@ pub fn total_steps(n: usize, cfg: &TrainConfig) -> usize {
     cfg.epochs * micro.div_ceil(cfg.grad_accumulation)
 }
 
-/// Train `vars` (which must all be used by `model`) on `examples`; `on_step(step, total, loss)`
-/// is called after every optimiser step (for progress bars). LoRA dropout is on during the run
-/// and off afterwards.
+/// What one optimiser step did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepReport {
+    /// Mean micro-batch loss of the step.
+    pub loss: f64,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f64,
+    pub learning_rate: f64,
+}
+
+/// Fine-tuning one optimiser step at a time, for a fixed number of steps whatever the number of
+/// examples (small budgets run many epochs): each epoch visits the examples in a fresh seeded
+/// order, in micro-batches of `batch_size` grouped `grad_accumulation` to a step. The caller
+/// can evaluate between steps (model selection) and stop early. [`train`] is this run to the end.
+pub struct Trainer {
+    optimiser: AdamW,
+    rng: ChaCha8Rng,
+    /// The current epoch's micro-batches in step groups, and the next group to take.
+    groups: Vec<Vec<Vec<usize>>>,
+    next_group: usize,
+    step: usize,
+    total: usize,
+    warmup: usize,
+    cfg: TrainConfig,
+}
+
+impl Trainer {
+    /// A run of `total` optimiser steps over `n` examples.
+    pub fn new(vars: &[(String, Var)], n: usize, total: usize, cfg: &TrainConfig) -> anyhow::Result<Self> {
+        anyhow::ensure!(n > 0, "no training examples");
+        anyhow::ensure!(cfg.batch_size > 0 && cfg.grad_accumulation > 0, "batch size and accumulation must be positive");
+        anyhow::ensure!(total > 0, "a run needs at least one optimiser step");
+        let warmup = (cfg.warmup_ratio * total as f64).ceil() as usize;
+        Ok(Trainer {
+            optimiser: AdamW::new(vars.to_vec(), cfg)?,
+            rng: ChaCha8Rng::seed_from_u64(cfg.seed),
+            groups: Vec::new(),
+            next_group: 0,
+            step: 0,
+            total,
+            warmup,
+            cfg: cfg.clone(),
+        })
+    }
+
+    /// Optimiser steps taken so far, and in all.
+    pub fn steps_done(&self) -> usize {
+        self.step
+    }
+
+    pub fn total_steps(&self) -> usize {
+        self.total
+    }
+
+    fn next_group(&mut self, n: usize) -> Vec<Vec<usize>> {
+        if self.next_group == self.groups.len() {
+            let mut order: Vec<usize> = (0..n).collect();
+            order.shuffle(&mut self.rng);
+            let batches: Vec<Vec<usize>> = order.chunks(self.cfg.batch_size).map(<[usize]>::to_vec).collect();
+            self.groups = batches.chunks(self.cfg.grad_accumulation).map(<[Vec<usize>]>::to_vec).collect();
+            self.next_group = 0;
+        }
+        self.next_group += 1;
+        self.groups[self.next_group - 1].clone()
+    }
+
+    /// One optimiser step on the next group of micro-batches of `examples` (the same examples
+    /// every call). LoRA dropout must be on ([`super::lora::set_training`]) for a LoRA run.
+    pub fn step(&mut self, model: &dyn CausalLm, vars: &[(String, Var)], examples: &[TokenExample]) -> anyhow::Result<StepReport> {
+        anyhow::ensure!(self.step < self.total, "the run's {} steps are done", self.total);
+        let group = self.next_group(examples.len());
+        let mut sums: Vec<Option<Tensor>> = vec![None; vars.len()];
+        let mut loss_sum = 0.0;
+        for batch in &group {
+            let batch: Vec<&TokenExample> = batch.iter().map(|&i| &examples[i]).collect();
+            let loss = answer_loss(model, &batch)?;
+            loss_sum += loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+            let grads = loss.backward()?;
+            for ((name, var), sum) in vars.iter().zip(&mut sums) {
+                let g = grads
+                    .get(var)
+                    .ok_or_else(|| anyhow::anyhow!("trainable `{name}` got no gradient: it is not used by the model"))?;
+                *sum = Some(match sum.take() {
+                    Some(s) => (s + g)?,
+                    None => g.clone(),
+                });
+            }
+        }
+        let n = group.len() as f64;
+        let mut grads: Vec<Tensor> = sums.into_iter().map(|s| s.expect("one micro-batch at least") / n).collect::<Result<_>>()?;
+        let norm = global_norm(&grads)?;
+        if let Some(max) = self.cfg.max_grad_norm
+            && norm > max
+        {
+            let factor = max / (norm + 1e-6);
+            grads = grads.iter().map(|g| g * factor).collect::<Result<_>>()?;
+        }
+        let lr = cosine_with_warmup(self.step, self.total, self.warmup, self.cfg.learning_rate);
+        self.optimiser.step(&grads, lr)?;
+        self.step += 1;
+        Ok(StepReport { loss: loss_sum / n, grad_norm: norm, learning_rate: lr })
+    }
+}
+
+/// Train `vars` (which must all be used by `model`) on `examples` for `cfg.epochs` epochs;
+/// `on_step(step, total, loss)` is called after every optimiser step (for progress bars). LoRA
+/// dropout is on during the run and off afterwards.
 pub fn train(
     model: &mut dyn CausalLm,
     vars: &[(String, Var)],
@@ -175,54 +279,45 @@ pub fn train(
     anyhow::ensure!(!examples.is_empty(), "no training examples");
     anyhow::ensure!(cfg.batch_size > 0 && cfg.grad_accumulation > 0 && cfg.epochs > 0, "batch size, accumulation and epochs must be positive");
     let total = total_steps(examples.len(), cfg);
-    let warmup = (cfg.warmup_ratio * total as f64).ceil() as usize;
-    let mut optimiser = AdamW::new(vars.to_vec(), cfg)?;
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut trainer = Trainer::new(vars, examples.len(), total, cfg)?;
     super::lora::set_training(model, Some(cfg.seed));
     let mut report = TrainReport::default();
-    let mut step = 0;
-    for _ in 0..cfg.epochs {
-        let mut order: Vec<usize> = (0..examples.len()).collect();
-        order.shuffle(&mut rng);
-        let batches: Vec<&[usize]> = order.chunks(cfg.batch_size).collect();
-        for group in batches.chunks(cfg.grad_accumulation) {
-            let mut sums: Vec<Option<Tensor>> = vec![None; vars.len()];
-            let mut loss_sum = 0.0;
-            for batch in group {
-                let batch: Vec<&TokenExample> = batch.iter().map(|&i| &examples[i]).collect();
-                let loss = answer_loss(&*model, &batch)?;
-                loss_sum += loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-                let grads = loss.backward()?;
-                for ((name, var), sum) in vars.iter().zip(&mut sums) {
-                    let g = grads
-                        .get(var)
-                        .ok_or_else(|| anyhow::anyhow!("trainable `{name}` got no gradient: it is not used by the model"))?;
-                    *sum = Some(match sum.take() {
-                        Some(s) => (s + g)?,
-                        None => g.clone(),
-                    });
-                }
-            }
-            let n = group.len() as f64;
-            let mut grads: Vec<Tensor> = sums.into_iter().map(|s| s.expect("one micro-batch at least") / n).collect::<Result<_>>()?;
-            let norm = global_norm(&grads)?;
-            if let Some(max) = cfg.max_grad_norm
-                && norm > max
-            {
-                let factor = max / (norm + 1e-6);
-                grads = grads.iter().map(|g| g * factor).collect::<Result<_>>()?;
-            }
-            let lr = cosine_with_warmup(step, total, warmup, cfg.learning_rate);
-            optimiser.step(&grads, lr)?;
-            step += 1;
-            report.step_losses.push(loss_sum / n);
-            report.grad_norms.push(norm);
-            report.learning_rates.push(lr);
-            on_step(step, total, loss_sum / n);
-        }
+    while trainer.steps_done() < total {
+        let step = trainer.step(&*model, vars, examples)?;
+        report.step_losses.push(step.loss);
+        report.grad_norms.push(step.grad_norm);
+        report.learning_rates.push(step.learning_rate);
+        on_step(trainer.steps_done(), total, step.loss);
     }
     super::lora::set_training(model, None);
     Ok(report)
+}
+
+/// The current values of `vars` (a checkpoint for model selection), and putting them back.
+pub fn snapshot(vars: &[(String, Var)]) -> Result<Vec<Tensor>> {
+    vars.iter().map(|(_, v)| v.as_tensor().copy()).collect()
+}
+
+pub fn restore(vars: &[(String, Var)], values: &[Tensor]) -> Result<()> {
+    for ((_, var), value) in vars.iter().zip(values) {
+        var.set(value)?;
+    }
+    Ok(())
+}
+
+/// Mean answer loss over `examples` in batches of `batch_size`, each answer token counting once
+/// (a validation loss: no gradient is kept).
+pub fn mean_answer_loss(model: &dyn CausalLm, examples: &[TokenExample], batch_size: usize) -> anyhow::Result<f64> {
+    anyhow::ensure!(!examples.is_empty(), "no examples to compute a loss on");
+    let (mut sum, mut tokens) = (0.0, 0usize);
+    for batch in examples.chunks(batch_size.max(1)) {
+        let refs: Vec<&TokenExample> = batch.iter().collect();
+        let n: usize = batch.iter().map(|e| e.answer.len()).sum();
+        let loss = answer_loss(model, &refs)?.detach().to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        sum += loss * n as f64;
+        tokens += n;
+    }
+    Ok(sum / tokens as f64)
 }
 
 /// √(Σ‖g‖²) over all tensors.

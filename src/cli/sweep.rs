@@ -1,0 +1,176 @@
+//! `dataeff sweep plan|run`: the live study's cells for one model and one profile.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+use dataeff::study::cells::{CellId, Status};
+use dataeff::study::plan::{calibrate, estimate, token_counts};
+use dataeff::study::sweep::default_out;
+use dataeff::study::{Profile, Study};
+
+use super::model_args::{ModelArgs, Precision};
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+A profile is a TOML file: data/profiles/{quick,cpu,paper}.toml, or a path. Cells are files under
+<out>/cells/: curve/<task>/n<budget>.json (+ .predictions.jsonl), confidence/<task>.json,
+metrics/<task>/r<repeat>.json. A cell is done when its recorded key (model sha256, task data,
+split seed, prompt template, chat format, the profile parameters it uses, seeds, dataeff's
+version) is the one the run would use; otherwise it is recomputed. A killed run resumes where it
+stopped.
+
+Examples:
+  dataeff sweep plan --profile quick
+  dataeff sweep run --profile quick --model gemma-3-270m
+  dataeff sweep run --profile cpu --cell curve/hyperbaton/n64")]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(clap::Args, Debug)]
+struct Common {
+    /// The profile: quick, cpu, paper (data/profiles/<name>.toml) or a path to a .toml file.
+    #[arg(long, default_value = "quick")]
+    profile: String,
+    /// A known model (smollm2-135m-instruct, gemma-3-270m), a .gguf file or a model directory
+    /// (see `dataeff generate --help`). Its dtype is the profile's.
+    #[arg(long, default_value = dataeff::provenance::DEFAULT_MODEL)]
+    model: String,
+    /// How chat turns are written (see `dataeff generate --help`): auto, template, or one of ours.
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    chat_format: dataeff::model::chat::ChatChoice,
+    /// Results directory (default: results/live/<model>/ of the project).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Task data cache (default: $DATAEFF_CACHE, else ~/.cache/dataeff; `cargo xtask fetch-data` fills it).
+    #[arg(long)]
+    data_cache: Option<PathBuf>,
+    /// A directory of prompt templates: <task>.txt there replaces the task's own
+    /// (prompts/tasks/<task>.txt); the cells of that task are then recomputed.
+    #[arg(long)]
+    prompts: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Action {
+    /// List the cells, which are done, and an ETA from a short calibration run on this machine.
+    Plan {
+        #[command(flatten)]
+        common: Common,
+        /// Skip the calibration (no ETA).
+        #[arg(long)]
+        no_calibrate: bool,
+    },
+    /// Compute every cell not done yet (or only the cells named with --cell).
+    Run {
+        #[command(flatten)]
+        common: Common,
+        /// Run only this cell (repeatable), e.g. curve/hyperbaton/n32, confidence/hyperbaton,
+        /// metrics/hyperbaton/r0.
+        #[arg(long, value_name = "ID")]
+        cell: Vec<CellId>,
+    },
+}
+
+fn study(common: &Common) -> anyhow::Result<Study> {
+    let root = super::project_data::project_root().map_err(anyhow::Error::msg)?;
+    let (profile, _) = Profile::load(&common.profile, &root)?;
+    let dtype = match profile.dtype.as_str() {
+        "bf16" => Precision::Bf16,
+        _ => Precision::F32,
+    };
+    let model = ModelArgs { model: common.model.clone(), dtype, chat_format: common.chat_format.clone() };
+    let files = model.open()?;
+    let out = common.out.clone().unwrap_or_else(|| default_out(&root, &common.model));
+    let data_cache = common.data_cache.clone().unwrap_or_else(dataeff::provenance::cache_dir);
+    Study::new(profile, files, out, data_cache, common.prompts.clone())
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.action {
+        Action::Plan { common, no_calibrate } => plan(&common, no_calibrate),
+        Action::Run { common, cell } => {
+            let study = study(&common)?;
+            let mut out = std::io::stdout().lock();
+            if cell.is_empty() {
+                let computed = study.run_all()?;
+                let total = study.cells().len();
+                writeln!(out, "sweep {}: {computed} cells computed, {} already done; results in {}", study.profile.name, total - computed, study.out.display())?;
+            } else {
+                for id in &cell {
+                    let computed = study.run_cell(id).with_context(|| format!("cell {id}"))?;
+                    writeln!(out, "{id}: {}", if computed { "computed" } else { "already done" })?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn plan(common: &Common, no_calibrate: bool) -> anyhow::Result<()> {
+    let study = study(common)?;
+    let calibration = if no_calibrate { None } else { Some(calibrate(&study)?) };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "profile {}: {}", study.profile.name, study.profile.description)?;
+    writeln!(out, "model {} (sha256 {}), results in {}", study.files.spec, &study.model_sha256[..12], study.out.display())?;
+    if let Some(c) = &calibration {
+        writeln!(
+            out,
+            "calibration on this machine: training {:.1} ms/token, prefill {:.2} ms/token, decoding {:.0} ms/token, gradients {:.1} ms/token",
+            c.train * 1e3,
+            c.prefill * 1e3,
+            c.decode * 1e3,
+            c.gradient * 1e3
+        )?;
+    }
+    writeln!(out, "{:<48} {:<8} {:>10}", "cell", "status", "estimate")?;
+    let (mut done, mut remaining, mut total) = (0usize, 0.0, 0.0);
+    let mut current: Option<(String, dataeff::study::plan::TokenCounts, usize)> = None;
+    for cell in study.cells() {
+        let status = study.status(&cell)?;
+        let seconds = match &calibration {
+            Some(c) => {
+                if current.as_ref().is_none_or(|(t, _, _)| t != cell.task()) {
+                    let loaded = study.task(cell.task())?;
+                    current = Some((cell.task().to_string(), token_counts(&study, &loaded)?, study.label_count(&loaded)));
+                }
+                let (_, tokens, labels) = current.as_ref().expect("set above");
+                Some(estimate(&study, &cell, c, tokens, *labels))
+            }
+            None => None,
+        };
+        let word = match status {
+            Status::Done => "done",
+            Status::Stale => "stale",
+            Status::Missing => "to do",
+        };
+        if status == Status::Done {
+            done += 1;
+        } else {
+            remaining += seconds.unwrap_or(0.0);
+        }
+        total += seconds.unwrap_or(0.0);
+        let shown = seconds.map_or_else(|| "-".to_string(), duration);
+        writeln!(out, "{:<48} {:<8} {:>10}", cell.to_string(), word, shown)?;
+    }
+    let cells = study.cells().len();
+    writeln!(out, "{done} of {cells} cells done")?;
+    if calibration.is_some() {
+        writeln!(out, "ETA {} for the {} cells to do (whole profile: {})", duration(remaining), cells - done, duration(total))?;
+    }
+    Ok(())
+}
+
+/// Seconds as `1h 02m`, `3m 05s` or `12s`.
+fn duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}

@@ -1,0 +1,123 @@
+//! `sweep plan`'s ETA: a short calibration on this machine (a training step, a prefill, decoded
+//! tokens, a per-example gradient on the first task's examples) turned into seconds per token,
+//! then every cell's cost from its task's token counts and the profile's sizes.
+
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+
+use super::cells::CellId;
+use super::coslow::gradients;
+use super::finetune::trainable_model;
+use super::render::Renderer;
+use super::sweep::{LoadedTask, Study};
+use crate::model::generate::greedy;
+use crate::model::lora;
+use crate::model::train::Trainer;
+
+/// Seconds per token of each kind of work, measured.
+#[derive(Clone, Copy, Debug)]
+pub struct Calibration {
+    /// Forward + backward + optimiser, per token of a training batch.
+    pub train: f64,
+    /// A forward pass over a prompt, per token.
+    pub prefill: f64,
+    /// One generated token.
+    pub decode: f64,
+    /// One example's LoRA gradient, per token.
+    pub gradient: f64,
+}
+
+/// Mean prompt and answer tokens of a task (the first examples of its train split).
+#[derive(Clone, Copy, Debug)]
+pub struct TokenCounts {
+    pub prompt: f64,
+    pub answer: f64,
+}
+
+pub fn token_counts(study: &Study, loaded: &LoadedTask) -> anyhow::Result<TokenCounts> {
+    let renderer = Renderer::new(&study.files, true)?;
+    let examples = &loaded.splits.train[..loaded.splits.train.len().min(16)];
+    anyhow::ensure!(!examples.is_empty(), "task `{}` has no training examples", loaded.task.name);
+    let (mut prompt, mut answer) = (0usize, 0usize);
+    for e in examples {
+        let t = renderer.training_example(&loaded.task.render(e), e.target())?;
+        prompt += t.prompt.len();
+        answer += t.answer.len();
+    }
+    let n = examples.len() as f64;
+    Ok(TokenCounts { prompt: prompt as f64 / n, answer: answer as f64 / n })
+}
+
+/// Time each kind of work twice on the first task and keep the second (the first pays for
+/// allocation and caches).
+pub fn calibrate(study: &Study) -> anyhow::Result<Calibration> {
+    let p = &study.profile;
+    let loaded = study.task(&p.tasks[0])?;
+    let (task, splits) = (&loaded.task, &loaded.splits);
+    let renderer = Renderer::new(&study.files, true)?;
+    let batch: Vec<_> = splits.train[..p.train.batch_size.min(splits.train.len())]
+        .iter()
+        .map(|e| renderer.training_example(&task.render(e), e.target()))
+        .collect::<anyhow::Result<_>>()?;
+    let tokens: usize = batch.iter().map(|e| e.len()).sum();
+
+    let (mut model, vars) = trainable_model(&study.files, p)?;
+    let mut trainer = Trainer::new(&vars, batch.len(), 2, &p.train_config())?;
+    lora::set_training(model.as_mut(), Some(p.train.seed));
+    trainer.step(model.as_ref(), &vars, &batch)?;
+    let t = Instant::now();
+    trainer.step(model.as_ref(), &vars, &batch)?;
+    let train = t.elapsed().as_secs_f64() / tokens as f64;
+
+    let base = study.files.build()?;
+    let prompt = renderer.prompt_ids(&task.render(&splits.test[0]))?;
+    let generated = 8;
+    let mut prefill = 0.0;
+    let mut total = 0.0;
+    for _ in 0..2 {
+        let t = Instant::now();
+        base.hidden_states(&candle_core::Tensor::new(prompt.as_slice(), base.device())?.unsqueeze(0)?)?;
+        prefill = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        greedy(base.as_ref(), &prompt, generated, &|_| false)?;
+        total = t.elapsed().as_secs_f64();
+    }
+    let decode = ((total - prefill) / generated as f64).max(0.0);
+
+    let pairs: Vec<(String, String)> =
+        splits.train[..2.min(splits.train.len())].iter().map(|e| (task.render(e), e.target().to_string())).collect();
+    let hidden = ProgressBar::hidden();
+    gradients(&study.files, &renderer, &pairs[..1], 0, &hidden)?;
+    let t = Instant::now();
+    gradients(&study.files, &renderer, &pairs[..1], 0, &hidden)?;
+    let one = renderer.gradient_example(&pairs[0].0, &pairs[0].1)?.len();
+    // A gradient call also builds the model and attaches LoRA: that is part of the cost.
+    let gradient = t.elapsed().as_secs_f64() / one as f64;
+    Ok(Calibration { train, prefill: prefill / prompt.len() as f64, decode, gradient })
+}
+
+/// Estimated seconds of `cell` (an upper bound on generation: the zero-shot model is assumed to
+/// use all its new tokens, a fine-tuned one its answer's length plus the end marker).
+pub fn estimate(study: &Study, cell: &CellId, cal: &Calibration, tokens: &TokenCounts, labels: usize) -> f64 {
+    let p = &study.profile;
+    let seq = tokens.prompt + tokens.answer;
+    let test = |generated: f64| {
+        p.test_examples as f64
+            * (tokens.prompt * cal.prefill + generated * cal.decode + labels as f64 * seq * cal.prefill)
+    };
+    match cell {
+        CellId::Curve { budget: 0, .. } => test(p.eval.max_new_tokens as f64),
+        CellId::Curve { budget, .. } => {
+            let steps = p.train.max_steps as f64;
+            let per_step = (p.train.batch_size * p.train.grad_accumulation).min(*budget) as f64 * seq * cal.train;
+            let evals = if p.selection.enabled { (steps / p.selection.eval_every as f64).ceil() } else { 0.0 };
+            let validation = evals * p.validation_size(*budget) as f64 * seq * cal.prefill;
+            steps * per_step + validation + test((tokens.answer + 1.0).min(p.eval.max_new_tokens as f64))
+        }
+        CellId::Confidence { .. } => {
+            p.pool_examples as f64 * (tokens.prompt * cal.prefill + p.metrics.max_new_tokens as f64 * cal.decode)
+        }
+        CellId::Metrics { .. } => 2.0 * p.metrics.k as f64 * seq * cal.gradient,
+    }
+}
