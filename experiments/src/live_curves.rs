@@ -219,7 +219,7 @@ impl Draw for Grid<'_> {
             chart
                 .configure_mesh()
                 .disable_x_mesh()
-                .light_line_style(palette::GRID.mix(0.5))
+                .light_line_style(TRANSPARENT)
                 .bold_line_style(palette::GRID)
                 .x_labels(0)
                 .y_labels(3)
@@ -260,7 +260,7 @@ impl Draw for Grid<'_> {
         for (text, color) in entries {
             root.draw(&PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))).map_err(plot_err)?;
             root.draw(&Text::new(text.clone(), (x + 30, y - 8), font.clone())).map_err(plot_err)?;
-            x += 40 + 8 * text.chars().count() as i32;
+            x += 48 + 7 * text.chars().count() as i32;
         }
         root.draw(&Text::new(
             "budget (training examples, log2 axis; 0 = zero-shot); open ring = skipped budget, carried forward",

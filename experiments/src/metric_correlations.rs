@@ -206,7 +206,7 @@ impl Experiment for MetricCorrelations {
         }
         let mut figures = Vec::new();
         if !panels.is_empty() {
-            figures.push(render("metric_correlations", (600 * panels.len() as u32 + 100, 520), &Bars { panels })?);
+            figures.push(render("metric_correlations", (700 * panels.len() as u32 + 200, 520), &Bars { panels })?);
         }
         Ok(Output { tables: vec![table, spread], figures, summary: paragraphs.join("\n\n"), ..Default::default() })
     }
@@ -227,7 +227,7 @@ impl Draw for Bars {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
         let body = root
             .titled(
-                "Pearson r with the live AUC (mean ± SD over repeats; zero-shot: one value) beside the paper's",
+                "Pearson r with the live AUC (± SD over repeats) and the paper's",
                 (FONT, 18).into_font().color(&palette::INK),
             )
             .map_err(plot_err)?;
@@ -243,7 +243,7 @@ impl Draw for Bars {
             chart
                 .configure_mesh()
                 .disable_x_mesh()
-                .light_line_style(palette::GRID.mix(0.5))
+                .light_line_style(TRANSPARENT)
                 .bold_line_style(palette::GRID)
                 .x_labels(0)
                 .y_desc("Pearson r")
