@@ -38,7 +38,11 @@ const PLAUSIBLE: [Spec; 7] = [
 ];
 
 fn score(s: &Spec, n: usize) -> f64 {
-    if n == 0 { s.zero_shot } else { s.zero_shot + (s.best - s.zero_shot) * ((n as f64).log2() / 256f64.log2()).powf(s.exponent) }
+    score_on(s, n, 256.0)
+}
+
+fn score_on(s: &Spec, n: usize, n_max: f64) -> f64 {
+    if n == 0 { s.zero_shot } else { s.zero_shot + (s.best - s.zero_shot) * ((n as f64).log2() / n_max.log2()).powf(s.exponent) }
 }
 
 fn write_json(path: &Path, value: &impl serde::Serialize) {
@@ -49,9 +53,15 @@ fn write_json(path: &Path, value: &impl serde::Serialize) {
 /// Write one task's curve and metrics cells under `dir` (a model directory); CoS-Low of repeat r
 /// is `coslow + offsets[r]`.
 fn write_task(dir: &Path, s: &Spec, offsets: [f64; REPEATS]) {
-    for n in BUDGETS {
+    write_task_on(dir, s, &BUDGETS, &offsets);
+}
+
+/// [`write_task`] on the budgets `budgets` with one repeat per offset.
+fn write_task_on(dir: &Path, s: &Spec, budgets: &[usize], offsets: &[f64]) {
+    let n_max = *budgets.last().unwrap() as f64;
+    for &n in budgets {
         let skipped = n > s.train_pool;
-        let value = (!skipped).then(|| score(s, n));
+        let value = (!skipped).then(|| score_on(s, n, n_max));
         let cell = CurveCell {
             id: format!("curve/{}/n{n}", s.name),
             key_sha256: String::new(),
@@ -62,7 +72,7 @@ fn write_task(dir: &Path, s: &Spec, offsets: [f64; REPEATS]) {
             metric: "exact match".into(),
             score: value,
             // The format-free score gains most where the format is not learnt yet (small budgets).
-            label_score: s.label_lift.and_then(|lift| value.map(|v| (v + lift * (1.0 - n as f64 / 512.0)).min(1.0))),
+            label_score: s.label_lift.and_then(|lift| value.map(|v| (v + lift * (1.0 - n as f64 / (2.0 * n_max))).min(1.0))),
             test_examples: 200,
             steps: if n == 0 || skipped { 0 } else { 4 * n },
             best_step: if n == 0 || skipped { 0 } else { 2 * n },
@@ -258,6 +268,27 @@ fn with_two_tasks_the_cross_task_analyses_say_they_need_three() {
     let curves = run(&ctx, "live_curves");
     assert_eq!(table(&curves, "live_curves").rows.len(), 2);
     assert_eq!(curves.figures.len(), 1);
+}
+
+#[test]
+fn the_quick_profile_shape_runs_every_analysis() {
+    // The lead's quick profile: budgets {0, 8, 32}, 2 repeats; here with 3 tasks so the fits run.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("quick");
+    for s in &PLAUSIBLE[..3] {
+        write_task_on(&model, s, &[0, 8, 32], &[-0.01, 0.01]);
+    }
+    let ctx = context(dir.path());
+    let curves = run(&ctx, "live_curves");
+    assert!(curves.summary.contains("budget grid 8 32 (2 repeat(s)"), "{}", curves.summary);
+    let t = run(&ctx, "metric_correlations");
+    let t = table(&t, "metric_correlations");
+    assert_eq!(number(cell(t, &[("metric", "cos_low")], "repeats_used")), 2.0);
+    assert!(number(cell(t, &[("metric", "cos_low")], "r_sd_over_repeats")).is_finite());
+    let t = run(&ctx, "coefficients_live");
+    assert!(number(cell(table(&t, "coefficients_live"), &[("coefficient", "slope")], "estimate")).is_finite());
+    let t = run(&ctx, "prediction_error");
+    assert_eq!(table(&t, "prediction_error_by_task").rows.len(), 3);
 }
 
 #[test]
