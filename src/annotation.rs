@@ -20,7 +20,13 @@ pub struct Spend {
 /// reaches the need `needed` (`None`: never reached; every round up to 5000 is spent).
 /// `upfront` labels are spent before the first round (e.g. CoS-Low's 32).
 pub fn doubling_from(start: f64, needed: Option<f64>, upfront: f64) -> Spend {
-    let max = f64::from(MAX_BUDGET);
+    doubling_within(MAX_BUDGET, start, needed, upfront)
+}
+
+/// [`doubling_from`] with the last round capped at `max_budget` instead of 5000 (a live study's
+/// budget grid).
+pub fn doubling_within(max_budget: u32, start: f64, needed: Option<f64>, upfront: f64) -> Spend {
+    let max = f64::from(max_budget);
     let mut n = start.clamp(1.0, max).ceil();
     let mut rounds = 1;
     loop {
@@ -57,6 +63,9 @@ mod tests {
         // 50 … 3200, then 5000 (capped).
         assert_eq!(doubling_schedule(Some(4000.0)), Spend { labels: 5000.0, rounds: 8, reached: true });
         assert_eq!(doubling_schedule(None), Spend { labels: 5000.0, rounds: 8, reached: false });
+        // 16, 32, 64, 128 → 128 ≥ 100; never reached on a grid up to 512: 16 … 512.
+        assert_eq!(doubling_within(512, 16.0, Some(100.0), 0.0), Spend { labels: 128.0, rounds: 4, reached: true });
+        assert_eq!(doubling_within(512, 16.0, None, 0.0), Spend { labels: 512.0, rounds: 6, reached: false });
     }
 
     #[test]

@@ -189,6 +189,12 @@ impl BudgetGrid {
         budget.max(1.0).log2() / f64::from(self.max()).log2()
     }
 
+    /// Inverse of [`BudgetGrid::position`] for x > 0: `n = 2^(x · log2 n_max)` (for the paper's
+    /// grid, exactly [`budget_at_position`]).
+    pub fn budget_at(&self, x: f64) -> f64 {
+        (x * f64::from(self.max()).log2()).exp2()
+    }
+
     /// §2 steps 3–4 on this grid: add every grid budget missing from `points` with score 0, sort,
     /// carry the running maximum forward.
     pub fn clean(&self, points: &[(u32, f64)]) -> Vec<(u32, f64)> {
@@ -273,6 +279,10 @@ mod tests {
         }
         let cpu = BudgetGrid::new([16, 32, 64, 128, 256, 512]).unwrap();
         assert_eq!((cpu.max(), cpu.position(512.0), cpu.position(16.0)), (512, 1.0, 4.0 / 9.0));
+        assert_eq!((cpu.budget_at(1.0), cpu.budget_at(4.0 / 9.0)), (512.0, 16.0));
+        for x in [0.1, 0.5, 0.9] {
+            assert_eq!(paper.budget_at(x).to_bits(), budget_at_position(x).to_bits());
+        }
         for (bad, why) in [(vec![], "no budgets"), (vec![0, 8], "> 0"), (vec![8, 8], "increase"), (vec![1], "at least 2")] {
             let e = BudgetGrid::new(bad).unwrap_err().to_string();
             assert!(e.contains(why), "{e}");

@@ -18,8 +18,14 @@ pub fn auc_relative_error(predicted: f64, actual: f64) -> f64 {
 
 /// `|log2(predicted / actual)|`, `None` when the real curve never reaches the target.
 pub fn budget_error(predicted: Option<f64>, actual: Option<f64>) -> Option<f64> {
+    budget_error_within(MAX_BUDGET, predicted, actual)
+}
+
+/// [`budget_error`] on a grid whose largest budget is `max_budget` (a prediction of "not reached"
+/// counts as that budget).
+pub fn budget_error_within(max_budget: u32, predicted: Option<f64>, actual: Option<f64>) -> Option<f64> {
     let actual = actual?;
-    let predicted = predicted.unwrap_or(f64::from(MAX_BUDGET));
+    let predicted = predicted.unwrap_or(f64::from(max_budget));
     // Budgets below one example sit at the zero-shot end of the log axis: compare from 1.
     Some((predicted.max(1.0) / actual.max(1.0)).log2().abs())
 }
@@ -62,6 +68,7 @@ mod tests {
         assert_eq!(budget_error(Some(50.0), Some(100.0)), Some(1.0));
         assert_eq!(budget_error(None, Some(2500.0)), Some(1.0));
         assert_eq!(budget_error(Some(100.0), None), None);
+        assert_eq!(budget_error_within(512, None, Some(128.0)), Some(2.0));
     }
 
     #[test]

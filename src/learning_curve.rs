@@ -10,7 +10,7 @@
 use argmin::core::{CostFunction, Executor};
 use argmin::solver::brent::BrentOpt;
 
-use crate::curve::{budget_at_position, log2_position};
+use crate::curve::{BudgetGrid, log2_position};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FitError {
@@ -24,13 +24,19 @@ pub enum FitError {
 /// `target`, interpolated linearly in x between the two measured points that bracket it.
 /// `None` when the curve never reaches the target (within its last budget).
 pub fn budget_to_reach(x: &[f64], y: &[f64], target: f64) -> Option<f64> {
+    budget_to_reach_on(&BudgetGrid::paper(), x, y, target)
+}
+
+/// [`budget_to_reach`] for a curve whose x is on `grid`'s log2 axis (`None`: not within `grid`'s
+/// largest budget).
+pub fn budget_to_reach_on(grid: &BudgetGrid, x: &[f64], y: &[f64], target: f64) -> Option<f64> {
     let i = y.iter().position(|&v| v >= target)?;
     if i == 0 {
-        return Some(if x[0] <= 0.0 { 0.0 } else { budget_at_position(x[0]) });
+        return Some(if x[0] <= 0.0 { 0.0 } else { grid.budget_at(x[0]) });
     }
     let (x0, x1, y0, y1) = (x[i - 1], x[i], y[i - 1], y[i]);
     let xt = x0 + (target - y0) / (y1 - y0) * (x1 - x0);
-    Some(budget_at_position(xt))
+    Some(grid.budget_at(xt))
 }
 
 /// `y(n) = a − b·(n + 1)^(−c)`: `a` is the asymptote, `b` the gap at n = 0, `c` the decay rate.
@@ -158,6 +164,10 @@ mod tests {
         let n = budget_to_reach(&x, &y, 0.6).unwrap();
         assert!((n - (5000f64).sqrt()).abs() < 1e-9, "{n}");
         assert_eq!(budget_to_reach(&x, &y, 0.9), None);
+        // On a grid up to 512, halfway between 16 and 64 is 32.
+        let grid = BudgetGrid::new([16, 64, 512]).unwrap();
+        let (gx, gy) = ([0.0, grid.position(16.0), grid.position(64.0)], [0.0, 0.4, 0.8]);
+        assert!((budget_to_reach_on(&grid, &gx, &gy, 0.6).unwrap() - 32.0).abs() < 1e-9);
         assert!((budget_to_reach(&x, &y, 0.8).unwrap() - 100.0).abs() < 1e-9);
     }
 

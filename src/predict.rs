@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::curve::{budget_at_position, log2_position};
+use crate::curve::{BudgetGrid, budget_at_position, log2_position};
 use crate::family::Family;
 
 /// A family's published line from CoS-Low to AUC, with the ± the paper reports.
@@ -104,6 +104,11 @@ pub fn budget_for_target(target: f64, auc: f64) -> Result<f64, PredictError> {
     Ok(budget_at_position(target_position(target, auc)?))
 }
 
+/// [`budget_for_target`] on `grid`'s log2 axis: `n_t = 2^(x_t · log2 n_max)`.
+pub fn budget_for_target_on(grid: &BudgetGrid, target: f64, auc: f64) -> Result<f64, PredictError> {
+    Ok(grid.budget_at(target_position(target, auc)?))
+}
+
 /// The inverse of [`budget_for_target`]: the normalised score the predicted curve reaches with
 /// `budget` examples.
 pub fn target_for_budget(budget: f64, auc: f64) -> Result<f64, PredictError> {
@@ -150,5 +155,8 @@ mod tests {
     #[test]
     fn target_one_needs_the_full_budget() {
         assert!((budget_for_target(1.0, 0.3).unwrap() - 5000.0).abs() < 1e-9);
+        let grid = BudgetGrid::new([16, 512]).unwrap();
+        assert!((budget_for_target_on(&grid, 1.0, 0.3).unwrap() - 512.0).abs() < 1e-9);
+        assert_eq!(budget_for_target_on(&BudgetGrid::paper(), 0.9, 0.661), budget_for_target(0.9, 0.661));
     }
 }

@@ -95,6 +95,17 @@ pub struct BootstrapInterval {
 /// Pairs bootstrap: resample the `(x, y)` pairs with replacement `resamples` times from `seed`,
 /// refit, and take the `level` percentile interval of each coefficient. Deterministic per seed.
 pub fn bootstrap(x: &[f64], y: &[f64], resamples: usize, level: f64, seed: u64) -> Result<BootstrapInterval, RegressionError> {
+    let (mut slopes, mut intercepts) = bootstrap_coefficients(x, y, resamples, seed)?;
+    Ok(BootstrapInterval {
+        slope: percentile_interval(&mut slopes, level),
+        intercept: percentile_interval(&mut intercepts, level),
+        resamples: slopes.len(),
+    })
+}
+
+/// The slopes and intercepts of the pairs-bootstrap refits behind [`bootstrap`] (a resample with
+/// one distinct x is skipped), for a spread other than a percentile interval (e.g. their SD).
+pub fn bootstrap_coefficients(x: &[f64], y: &[f64], resamples: usize, seed: u64) -> Result<(Vec<f64>, Vec<f64>), RegressionError> {
     ols(x, y)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = x.len();
@@ -111,11 +122,7 @@ pub fn bootstrap(x: &[f64], y: &[f64], resamples: usize, level: f64, seed: u64) 
             intercepts.push(fit.intercept);
         }
     }
-    Ok(BootstrapInterval {
-        slope: percentile_interval(&mut slopes, level),
-        intercept: percentile_interval(&mut intercepts, level),
-        resamples: slopes.len(),
-    })
+    Ok((slopes, intercepts))
 }
 
 /// The central `level` interval of `values` (nearest-rank percentiles).
@@ -132,6 +139,12 @@ pub fn percentile_interval(values: &mut [f64], level: f64) -> (f64, f64) {
 /// Leave-one-out predictions: entry `i` is the prediction for `x[i]` of the line fitted to every
 /// other point (leave-one-task-out when each point is a task).
 pub fn leave_one_out_predictions(x: &[f64], y: &[f64]) -> Result<Vec<f64>, RegressionError> {
+    Ok(leave_one_out_fits(x, y)?.iter().zip(x).map(|(fit, &xi)| fit.predict(xi)).collect())
+}
+
+/// Leave-one-out fits: entry `i` is the line fitted to every point but `i` (at least 3 points).
+pub fn leave_one_out_fits(x: &[f64], y: &[f64]) -> Result<Vec<OlsFit>, RegressionError> {
+    assert_eq!(x.len(), y.len(), "leave-one-out needs paired samples");
     if x.len() < 3 {
         return Err(RegressionError::TooFewPoints { needed: 3, got: x.len() });
     }
@@ -139,7 +152,7 @@ pub fn leave_one_out_predictions(x: &[f64], y: &[f64]) -> Result<Vec<f64>, Regre
         .map(|i| {
             let (ox, oy): (Vec<f64>, Vec<f64>) =
                 x.iter().zip(y).enumerate().filter(|(j, _)| *j != i).map(|(_, (a, b))| (*a, *b)).unzip();
-            Ok(ols(&ox, &oy)?.predict(x[i]))
+            ols(&ox, &oy)
         })
         .collect()
 }
@@ -190,5 +203,7 @@ mod tests {
         let y = [0.0, 1.0, 2.0, 10.0];
         let p = leave_one_out_predictions(&x, &y).unwrap();
         assert!((p[3] - 3.0).abs() < 1e-12);
+        let fits = leave_one_out_fits(&x, &y).unwrap();
+        assert!((fits[3].slope - 1.0).abs() < 1e-12 && fits[3].intercept.abs() < 1e-12);
     }
 }

@@ -8,6 +8,15 @@ pub fn mean(x: &[f64]) -> f64 {
     x.iter().sum::<f64>() / x.len() as f64
 }
 
+/// Sample standard deviation (n − 1 in the denominator); NaN with fewer than 2 values.
+pub fn sample_sd(x: &[f64]) -> f64 {
+    if x.len() < 2 {
+        return f64::NAN;
+    }
+    let m = mean(x);
+    (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() as f64 - 1.0)).sqrt()
+}
+
 /// Pearson's correlation coefficient; `None` when fewer than 2 points or a variable is constant.
 pub fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
     assert_eq!(x.len(), y.len(), "pearson needs paired samples");
@@ -50,6 +59,27 @@ pub fn average_ranks(x: &[f64]) -> Vec<f64> {
 /// Spearman's rank correlation.
 pub fn spearman(x: &[f64], y: &[f64]) -> Option<f64> {
     pearson(&average_ranks(x), &average_ranks(y))
+}
+
+/// Kendall's rank correlation τ-b (ties corrected); `None` when fewer than 2 points or a
+/// variable is constant.
+pub fn kendall(x: &[f64], y: &[f64]) -> Option<f64> {
+    assert_eq!(x.len(), y.len(), "kendall needs paired samples");
+    let (mut concordant, mut discordant, mut tied_x, mut tied_y) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for i in 0..x.len() {
+        for j in i + 1..x.len() {
+            let (dx, dy) = (x[i] - x[j], y[i] - y[j]);
+            match (dx == 0.0, dy == 0.0) {
+                (true, true) => {}
+                (true, false) => tied_x += 1.0,
+                (false, true) => tied_y += 1.0,
+                (false, false) if (dx > 0.0) == (dy > 0.0) => concordant += 1.0,
+                (false, false) => discordant += 1.0,
+            }
+        }
+    }
+    let denominator: f64 = ((concordant + discordant + tied_x) * (concordant + discordant + tied_y)).sqrt();
+    (denominator > 0.0).then(|| (concordant - discordant) / denominator)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -100,6 +130,19 @@ pub fn correlation(kind: CorrelationKind, x: &[f64], y: &[f64], level: f64) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sd_and_kendall_known_values() {
+        assert!((sample_sd(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]) - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        assert!(sample_sd(&[1.0]).is_nan());
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(kendall(&x, &[1.0, 3.0, 2.0, 5.0, 4.0]), Some(0.6)); // 8 concordant, 2 discordant
+        assert_eq!(kendall(&x, &[5.0, 4.0, 3.0, 2.0, 1.0]), Some(-1.0));
+        assert_eq!(kendall(&x, &[1.0; 5]), None);
+        // One tie in y: τ-b = (C − D)/sqrt((C + D + Tx)(C + D + Ty)) = 9/sqrt(10·9).
+        let tau = kendall(&x, &[1.0, 2.0, 2.0, 4.0, 5.0]).unwrap();
+        assert!((tau - 9.0 / 90f64.sqrt()).abs() < 1e-12, "{tau}");
+    }
 
     #[test]
     fn ranks_average_ties() {

@@ -184,3 +184,36 @@ proptest! {
         prop_assert_eq!(paper.auc(&points, human), auc(&points, human));
     }
 }
+
+proptest! {
+    /// On any grid, `x^p`'s budget for a target sits where the curve reaches it, the measured
+    /// curve `x^p` sampled on the grid needs a budget within the grid, and the paper's grid gives
+    /// the paper's numbers bit for bit.
+    #[test]
+    fn grid_budgets_invert_the_grid_position(n_max in 2u32..20_000, auc in 0.02f64..0.98, t in 0.01f64..1.0) {
+        let grid = BudgetGrid::new(vec![n_max]).unwrap();
+        let n = dataeff::predict::budget_for_target_on(&grid, t, auc).unwrap();
+        prop_assert!((1.0..=f64::from(n_max) * (1.0 + 1e-12)).contains(&n), "{n}");
+        let x_t = dataeff::predict::target_position(t, auc).unwrap();
+        prop_assert!((grid.position(n) - x_t).abs() < 1e-9, "{} vs {x_t}", grid.position(n));
+        prop_assert_eq!(dataeff::predict::budget_for_target_on(&BudgetGrid::paper(), t, auc), budget_for_target(t, auc));
+        let x = [0.0, grid.position(f64::from(n_max))];
+        let reached = dataeff::learning_curve::budget_to_reach_on(&grid, &x, &[0.0, 1.0], t).unwrap();
+        prop_assert!(reached <= f64::from(n_max) * (1.0 + 1e-12), "{reached}");
+    }
+
+    /// Kendall's τ-b lies in [−1, 1], is unchanged by a monotone transform of either variable and
+    /// flips its sign when one is reversed.
+    #[test]
+    fn kendall_is_a_rank_statistic(xy in prop::collection::vec((-10.0f64..10.0, -10.0f64..10.0), 2..30)) {
+        use dataeff::stats::kendall;
+        let (x, y): (Vec<f64>, Vec<f64>) = xy.into_iter().unzip();
+        if let Some(tau) = kendall(&x, &y) {
+            prop_assert!((-1.0..=1.0).contains(&tau));
+            let cubed: Vec<f64> = x.iter().map(|v| v.powi(3)).collect();
+            prop_assert!((kendall(&cubed, &y).unwrap() - tau).abs() < 1e-12);
+            let reversed: Vec<f64> = y.iter().map(|v| -v).collect();
+            prop_assert!((kendall(&x, &reversed).unwrap() + tau).abs() < 1e-12);
+        }
+    }
+}

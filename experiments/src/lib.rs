@@ -5,7 +5,8 @@
 //! `paper_figures/<name>.svg` and `.png`) and a short report section. Numbers flow one way:
 //! `data/` in, `results/` and `paper_figures/` out; no experiment reads another's output files.
 //! The contract lives in [`experiment`], the writer in [`write`]; what several experiments share
-//! in [`study`] (the published curves), `baselines` (predictors and their errors), `strategies`
+//! in [`study`] (the published curves), `live_tasks` (the live study's curves and metrics, read
+//! from `results/live/`), `baselines` (predictors and their errors), `strategies`
 //! (annotation strategies) and `correlation`; `prose` picks a summary's comparative words
 //! from its numbers. No experiment imports another.
 
@@ -17,18 +18,24 @@ pub mod write;
 
 mod baselines;
 mod correlation;
+mod live_tasks;
 mod prose;
 mod strategies;
 
 mod annotation_savings;
 mod auc_table;
 mod coefficients;
+mod coefficients_live;
 mod cos_low_value;
 mod curve_shape_error;
 mod curves;
 mod extrapolation_baseline;
 mod family_agreement;
+mod live_curves;
+mod metric_correlations;
+mod prediction_error;
 mod report;
+mod task_agreement;
 mod uncertainty;
 mod zero_shot_vs_auc;
 
@@ -50,6 +57,11 @@ pub fn sections() -> Vec<Box<dyn Experiment>> {
         Box::new(annotation_savings::AnnotationSavings),
         Box::new(uncertainty::Uncertainty),
         Box::new(cos_low_value::CosLowValue),
+        Box::new(live_curves::LiveCurves),
+        Box::new(metric_correlations::MetricCorrelations),
+        Box::new(coefficients_live::CoefficientsLive),
+        Box::new(prediction_error::PredictionError),
+        Box::new(task_agreement::TaskAgreement),
     ]
 }
 

@@ -35,6 +35,17 @@ pub fn cutting_or_raising(from: f64, to: f64) -> &'static str {
     }
 }
 
+/// Where `a` lies against `b`: `above`, `below` or `equal to`.
+pub fn above_or_below(a: f64, b: f64) -> &'static str {
+    if a > b {
+        "above"
+    } else if a < b {
+        "below"
+    } else {
+        "equal to"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +54,7 @@ mod tests {
     fn words_follow_the_order_of_the_numbers() {
         assert_eq!([more_or_fewer(3.0, 2.0), more_or_fewer(2.0, 3.0), more_or_fewer(2.0, 2.0)], ["more", "fewer", "as many"]);
         assert_eq!([over_or_under(0.1), over_or_under(-0.1), over_or_under(0.0)], ["overestimates", "underestimates", "is unbiased on"]);
+        assert_eq!([above_or_below(0.2, 0.1), above_or_below(0.1, 0.2), above_or_below(0.1, 0.1)], ["above", "below", "equal to"]);
         assert_eq!([cutting_or_raising(6.5, 1.5), cutting_or_raising(1.5, 6.5), cutting_or_raising(1.0, 1.0)], ["cutting", "raising", "keeping"]);
     }
 }

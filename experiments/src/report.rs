@@ -54,7 +54,9 @@ pub fn compose(sections: &[(Box<dyn Experiment>, Output)]) -> anyhow::Result<Out
         }
         for table in &output.tables {
             let link = format!("../{RESULTS_DIR}/{}.csv", table.name);
-            if table.rows.len() <= MAX_INLINE_ROWS {
+            if table.rows.is_empty() {
+                md += &format!("Table `{}`: no rows yet ([CSV]({link})).\n\n", table.name);
+            } else if table.rows.len() <= MAX_INLINE_ROWS {
                 md += &format!("{}\n(`{}` — [CSV]({link}))\n\n", table.to_markdown(), table.name);
             } else {
                 md += &format!(
