@@ -24,6 +24,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
+/// The directory name of a model's live results (`results/live/<name>/`): the known model's name
+/// or the file's stem, with anything but letters, digits and `-_.` replaced by `_`.
+pub fn model_dir_name(spec: &str) -> String {
+    let trimmed = spec.trim_end_matches('/');
+    let name = Path::new(trimmed).file_stem().map_or_else(|| trimmed.to_string(), |s| s.to_string_lossy().into_owned());
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
+}
+
 /// One (task, budget) cell of a data-efficiency curve.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CurveCell {

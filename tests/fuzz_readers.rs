@@ -126,6 +126,14 @@ fn gguf_seed() -> Vec<u8> {
     out.into_inner()
 }
 
+fn pool_seed() -> Vec<u8> {
+    b"{\"prompt\": \"Is 4 even?\", \"answer\": \"yes\", \"id\": 1}\n{\"prompt\": \"Is 7 even?\", \"answer\": \"no\"}\n".to_vec()
+}
+
+fn profile_seed() -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/profiles/quick.toml")).unwrap()
+}
+
 fn err(e: impl std::fmt::Display) -> String {
     format!("{e:#}")
 }
@@ -153,6 +161,12 @@ fn no_reader_panics_on_generated_bad_input_and_every_error_names_its_file() {
     }));
     add(fuzz("gguf header", &gguf_seed(), &dir.path().join("tiny.gguf"), n, |p| {
         dataeff::model::gguf::GgufFile::open(p).and_then(|f| f.config()).map(drop).map_err(err)
+    }));
+    add(fuzz("pool jsonl", &pool_seed(), &dir.path().join("pool.jsonl"), n, |p| {
+        dataeff::study::pool::read(p, true).map(drop).map_err(err)
+    }));
+    add(fuzz("profile toml", &profile_seed(), &dir.path().join("profile.toml"), n, |p| {
+        dataeff::study::Profile::load(p.to_str().unwrap(), Path::new(".")).map(drop).map_err(err)
     }));
     eprintln!("fuzz_readers: {} generated inputs, {} rejected with an error naming the file, 0 panics", total.0, total.1);
     assert!(total.1 > 0, "the mutations never produced an error: the generator is broken");

@@ -7,7 +7,7 @@
 
 use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::ops::log_softmax;
-use dataeff::model::generate::{continuation_log_probs, greedy};
+use dataeff::model::generate::{continuation_log_probs, greedy, greedy_and_score};
 use dataeff::model::llama::{Llama, weight_shapes};
 use dataeff::model::lora::{LoraConfig, attach};
 use dataeff::model::lora::set_sketch_mode;
@@ -76,6 +76,22 @@ fn continuation_score_is_the_sum_of_next_token_log_probs() {
     for (j, &tok) in cont.iter().enumerate() {
         let expected = lp[prompt.len() - 1 + j][tok as usize] as f64;
         assert!((scored[j] - expected).abs() < 1e-5, "token {j}: {} vs {expected}", scored[j]);
+    }
+}
+
+#[test]
+fn continuations_scored_from_the_generation_prefill_match_their_own_passes() {
+    let model = tiny(DType::F64, 2);
+    let prompt = [1u32, 4, 4, 22, 7];
+    let continuations: [&[u32]; 3] = [&[36, 0, 9], &[5], &[12, 12]];
+    let (generation, scores) = greedy_and_score(&model, &prompt, 4, &|_| false, &continuations).unwrap();
+    assert_eq!(generation, greedy(&model, &prompt, 4, &|_| false).unwrap(), "scoring leaves the decode alone");
+    for (c, s) in continuations.iter().zip(&scores) {
+        let own = continuation_log_probs(&model, &prompt, c).unwrap();
+        assert_eq!(own.len(), s.len());
+        for (a, b) in own.iter().zip(s) {
+            assert!((a - b).abs() < 1e-9, "{c:?}: {a} vs {b}");
+        }
     }
 }
 

@@ -42,7 +42,7 @@ mod zero_shot_vs_auc;
 pub use experiment::{Context, Experiment, FIGURES_DIR, Output, PUBLISHED_DIR, RESULTS_DIR};
 pub use figure::Figure;
 pub use table::{Cell, Table};
-pub use write::{reproduce, run_and_write, write_output};
+pub use write::{reproduce, reproduce_into, run_and_write, write_output};
 
 /// The experiments whose outputs are the report's sections, in report order.
 pub fn sections() -> Vec<Box<dyn Experiment>> {

@@ -41,14 +41,19 @@ pub fn run_and_write(exp: &dyn Experiment, ctx: &Context) -> anyhow::Result<Vec<
 /// Run every section of the report, write its files, and write the report from their outputs
 /// (each section runs once).
 pub fn reproduce(ctx: &Context) -> anyhow::Result<Vec<PathBuf>> {
+    reproduce_into(ctx, &ctx.root)
+}
+
+/// [`reproduce`], writing under `out` instead of the project (`cargo xtask live --out`).
+pub fn reproduce_into(ctx: &Context, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let mut sections = Vec::new();
     for exp in crate::sections() {
         eprintln!("[{}] {}", exp.id(), exp.title());
         let output = exp.run(ctx).with_context(|| format!("experiment `{}`", exp.id()))?;
-        written.extend(write_output(&ctx.root, &output)?);
+        written.extend(write_output(out, &output)?);
         sections.push((exp, output));
     }
-    written.extend(write_output(&ctx.root, &report::compose(&sections)?)?);
+    written.extend(write_output(out, &report::compose(&sections)?)?);
     Ok(written)
 }

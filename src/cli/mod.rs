@@ -4,6 +4,7 @@
 //! that a reader closing the pipe (`| head`) ends the program quietly ([`dataeff::exit`]).
 
 mod auc;
+mod coslow;
 mod generate;
 mod model_args;
 mod model_info;
@@ -11,6 +12,7 @@ mod numbers;
 mod predict;
 mod project_data;
 mod score;
+mod select;
 mod sweep;
 mod tasks;
 
@@ -49,6 +51,12 @@ enum Command {
     /// The live study: fine-tuning curves, confidence and CoS-Low for one model, cell by cell
     /// (`plan` lists the cells and an ETA, `run` computes what is not done).
     Sweep(sweep::Args),
+    /// Your own task, step 1: rank an unannotated JSONL pool by the model's confidence and pick
+    /// k low-confidence prompts to annotate.
+    Select(select::Args),
+    /// Your own task, step 2: CoS-Low of the annotated low-confidence examples (prints
+    /// `coslow <value>`; feed it to `dataeff predict`).
+    Coslow(coslow::Args),
 }
 
 /// The command line, or clap's error and exit (an argument that is not UTF-8 named by its place).
@@ -72,5 +80,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Score(args) => score::run(args),
         Command::ModelInfo(args) => model_info::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Select(args) => select::run(args),
+        Command::Coslow(args) => coslow::run(args),
     }
 }

@@ -81,19 +81,54 @@ fn next_log_probs(model: &dyn CausalLm, hidden_row: &Tensor) -> Result<Tensor> {
 /// token with `is_stop(id)` or `max_new_tokens`. The prompt and `max_new_tokens` must fit in the
 /// model's context.
 pub fn greedy(model: &dyn CausalLm, prompt: &[u32], max_new_tokens: usize, is_stop: &dyn Fn(u32) -> bool) -> Result<Generation> {
+    Ok(greedy_and_score(model, prompt, max_new_tokens, is_stop, &[])?.0)
+}
+
+/// [`greedy`], and from the same pass over the prompt the natural-log probability of each token
+/// of each of `continuations` following it (as [`continuation_log_probs`] gives, up to rounding):
+/// scoring a task's labels then costs their own tokens, not another pass over the prompt.
+pub fn greedy_and_score(
+    model: &dyn CausalLm,
+    prompt: &[u32],
+    max_new_tokens: usize,
+    is_stop: &dyn Fn(u32) -> bool,
+    continuations: &[&[u32]],
+) -> Result<(Generation, Vec<Vec<f64>>)> {
     if prompt.is_empty() {
         return Err(refuse("cannot generate from an empty prompt (give at least a BOS token)".to_string()));
     }
-    ensure_fits_context(model, prompt.len() + max_new_tokens, || {
-        format!("a prompt of {} tokens plus up to {max_new_tokens} new ones", prompt.len())
+    if continuations.iter().any(|c| c.is_empty()) {
+        return Err(refuse("scoring needs non-empty continuations".to_string()));
+    }
+    let longest = continuations.iter().map(|c| c.len()).max().unwrap_or(0).max(max_new_tokens);
+    ensure_fits_context(model, prompt.len() + longest, || {
+        format!("a prompt of {} tokens plus up to {longest} new ones", prompt.len())
     })?;
     let device = model.device().clone();
     let mut cache = KvCache::new(model.config().num_layers);
+    let hidden = model.forward(&ids_tensor(prompt, &device)?, Some(&mut cache))?;
+    let mut log_probs = next_log_probs(model, &hidden.narrow(1, hidden.dim(1)? - 1, 1)?)?;
+    let mut scores = Vec::with_capacity(continuations.len());
+    for continuation in continuations {
+        let mut picked = vec![f64::from(log_probs.get(continuation[0] as usize)?.to_scalar::<f32>()?)];
+        if continuation.len() > 1 {
+            let mut branch = cache.clone();
+            let rows = model.forward(&ids_tensor(&continuation[..continuation.len() - 1], &device)?, Some(&mut branch))?.squeeze(0)?;
+            let logits = model.logits(&rows)?.to_dtype(DType::F32)?;
+            ensure_finite(&logits)?;
+            let targets = Tensor::new(&continuation[1..], &device)?.unsqueeze(1)?;
+            let rest = log_softmax(&logits, D::Minus1)?.gather(&targets, 1)?.flatten_all()?.to_vec1::<f32>()?;
+            picked.extend(rest.into_iter().map(f64::from));
+        }
+        scores.push(picked);
+    }
     let mut generation = Generation { ids: Vec::new(), token_probs: Vec::new(), stopped: false };
-    let mut hidden = model.forward(&ids_tensor(prompt, &device)?, Some(&mut cache))?;
-    for _ in 0..max_new_tokens {
-        let last = hidden.narrow(1, hidden.dim(1)? - 1, 1)?;
-        let log_probs = next_log_probs(model, &last)?;
+    for step in 0..max_new_tokens {
+        if step > 0 {
+            let last = *generation.ids.last().expect("a token per step");
+            let hidden = model.forward(&ids_tensor(&[last], &device)?, Some(&mut cache))?;
+            log_probs = next_log_probs(model, &hidden)?;
+        }
         let next = log_probs.argmax(D::Minus1)?.to_scalar::<u32>()?;
         let p = log_probs.get(next as usize)?.to_scalar::<f32>()?.exp();
         generation.ids.push(next);
@@ -102,9 +137,8 @@ pub fn greedy(model: &dyn CausalLm, prompt: &[u32], max_new_tokens: usize, is_st
             generation.stopped = true;
             break;
         }
-        hidden = model.forward(&ids_tensor(&[next], &device)?, Some(&mut cache))?;
     }
-    Ok(generation)
+    Ok((generation, scores))
 }
 
 /// Natural-log probability of each token of `continuation` following `prompt` (one forward pass;

@@ -9,6 +9,7 @@ pub mod cells;
 pub mod coslow;
 pub mod finetune;
 pub mod plan;
+pub mod pool;
 pub mod key;
 pub mod profile;
 pub mod progress;

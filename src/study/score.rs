@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 use super::render::{Renderer, parse_answer};
 use crate::live::Prediction;
 use crate::model::CausalLm;
-use crate::model::generate::{continuation_log_probs, greedy};
+use crate::model::generate::{continuation_log_probs, greedy_and_score};
 use crate::tasks::{AnswerType, Task, TextExample};
 
 /// The test score of one model state.
@@ -43,16 +43,26 @@ pub fn score_test(
     for (index, example) in examples.iter().enumerate() {
         let prompt = task.render(example);
         let ids = renderer.prompt_ids(&prompt)?;
-        let generation = greedy(model, &ids, max_new_tokens, &|id| renderer.is_stop(id))?;
+        let labels = if label_scores { candidates(task, example) } else { &[] };
+        // Each label as the model would answer it (with its end-of-turn marker), scored from the
+        // prompt's own pass when the label's prompt part is the generation prompt (it is for
+        // every template we know; otherwise it gets a pass of its own).
+        let answers: Vec<_> = labels.iter().map(|l| renderer.training_example(&prompt, l)).collect::<anyhow::Result<_>>()?;
+        let shared: Vec<&[u32]> = answers.iter().filter(|a| a.prompt == ids).map(|a| a.answer.as_slice()).collect();
+        let all_shared = shared.len() == answers.len();
+        let (generation, shared_scores) =
+            greedy_and_score(model, &ids, max_new_tokens, &|id| renderer.is_stop(id), if all_shared { &shared } else { &[] })?;
         let generated = renderer.decode(&generation.ids)?;
         let score = task.score(parse_answer(&generated), example);
         let mut label_log_likelihoods = Vec::new();
         let mut label_correct = None;
-        let labels = candidates(task, example);
-        if label_scores && !labels.is_empty() {
-            for label in labels {
-                let answer = renderer.training_example(&prompt, label)?;
-                let log_probs = continuation_log_probs(model, &answer.prompt, &answer.answer)?;
+        if !labels.is_empty() {
+            for (i, (label, answer)) in labels.iter().zip(&answers).enumerate() {
+                let log_probs = if all_shared {
+                    shared_scores[i].clone()
+                } else {
+                    continuation_log_probs(model, &answer.prompt, &answer.answer)?
+                };
                 label_log_likelihoods.push((label.clone(), log_probs.iter().sum::<f64>()));
             }
             let best = label_log_likelihoods

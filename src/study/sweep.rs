@@ -345,10 +345,7 @@ fn serialise<T: Serialize>(value: &T) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(value)? + "\n")
 }
 
-/// The default results directory of a model: `results/live/<name>`, the name being the known
-/// model's or the file's stem.
+/// The default results directory of a model: `results/live/<name>` ([`crate::live::model_dir_name`]).
 pub fn default_out(root: &Path, spec: &str) -> PathBuf {
-    let name = Path::new(spec).file_stem().map_or_else(|| spec.to_string(), |s| s.to_string_lossy().into_owned());
-    let name: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect();
-    root.join("results/live").join(name)
+    root.join("results/live").join(crate::live::model_dir_name(spec))
 }

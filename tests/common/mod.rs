@@ -116,3 +116,59 @@ pub fn check_lora_b_is_projected_gradient(
     }
     compared
 }
+
+// ---- a tiny HF checkpoint with a template of its own ----
+
+/// Not a template of ours: its own turn markers, Python's `.strip()`, BOS, `raise_exception`.
+pub const TINY_TEMPLATE: &str = "{{ bos_token }}{% for message in messages %}\
+{% if message['role'] == 'user' %}{{ '<|user|>' + message['content'].strip() + '\n' }}\
+{% elif message['role'] == 'assistant' %}{{ '<|bot|>' + message['content'] + '<|end|>\n' }}\
+{% else %}{{ raise_exception('Only user and assistant roles are supported') }}{% endif %}\
+{% endfor %}{% if add_generation_prompt %}{{ '<|bot|>' }}{% endif %}";
+
+pub const SPECIALS: [&str; 5] = ["<s>", "</s>", "<|user|>", "<|bot|>", "<|end|>"];
+
+/// A tiny random Llama as an HF directory: `config.json`, `model.safetensors`, a byte-level
+/// `tokenizer.json` (every byte a token, no merges, [`SPECIALS`] added), and
+/// `tokenizer_config.json` with `chat_template` (left out when `None`).
+pub fn tiny_checkpoint(chat_template: Option<&str>) -> tempfile::TempDir {
+    tiny_checkpoint_with(chat_template, ModelConfig::tiny(Architecture::Llama).max_position_embeddings, 7)
+}
+
+/// [`tiny_checkpoint`] with a context of `context` positions and weights drawn with `seed`.
+pub fn tiny_checkpoint_with(chat_template: Option<&str>, context: usize, seed: u64) -> tempfile::TempDir {
+    use tokenizers::models::bpe::{BPE, Vocab};
+    use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+    use tokenizers::{AddedToken, Tokenizer};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut alphabet: Vec<char> = ByteLevel::alphabet().into_iter().collect();
+    alphabet.sort();
+    let vocab: Vocab = alphabet.iter().enumerate().map(|(id, c)| (c.to_string(), id as u32)).collect();
+    let bpe = BPE::builder().vocab_and_merges(vocab, vec![]).build().unwrap();
+    let mut tokenizer = Tokenizer::new(bpe);
+    tokenizer.with_pre_tokenizer(Some(ByteLevel::new(false, false, false)));
+    tokenizer.with_decoder(Some(ByteLevel::default()));
+    tokenizer.add_special_tokens(SPECIALS.map(|s| AddedToken::from(s, true))).unwrap();
+    tokenizer.save(dir.path().join("tokenizer.json"), false).unwrap();
+
+    let mut config = serde_json::json!({"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true});
+    if let Some(template) = chat_template {
+        config["chat_template"] = template.into();
+    }
+    std::fs::write(dir.path().join("tokenizer_config.json"), config.to_string()).unwrap();
+
+    let cfg = ModelConfig { vocab_size: alphabet.len() + SPECIALS.len(), max_position_embeddings: context, ..ModelConfig::tiny(Architecture::Llama) };
+    let config_json = serde_json::json!({
+        "model_type": "llama", "vocab_size": cfg.vocab_size, "hidden_size": cfg.hidden_size,
+        "intermediate_size": cfg.intermediate_size, "num_hidden_layers": cfg.num_layers,
+        "num_attention_heads": cfg.num_heads, "num_key_value_heads": cfg.num_kv_heads, "head_dim": cfg.head_dim,
+        "rms_norm_eps": cfg.rms_norm_eps, "rope_theta": cfg.rope_theta,
+        "max_position_embeddings": cfg.max_position_embeddings, "tie_word_embeddings": cfg.tie_word_embeddings,
+    });
+    std::fs::write(dir.path().join("config.json"), config_json.to_string()).unwrap();
+    let (weights, _) = random_model(&cfg, seed);
+    candle_core::safetensors::save(&weights.tensors, dir.path().join("model.safetensors")).unwrap();
+    dir
+}
+

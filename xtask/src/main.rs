@@ -4,6 +4,7 @@
 
 mod fetch_data;
 mod fetch_model;
+mod live;
 mod pip;
 mod transcribe;
 
@@ -41,10 +42,29 @@ enum Command {
     /// Fetch the task data and both models if needed, then run the whole test suite as CI does (the
     /// README's test command).
     Test,
+    /// The live study end to end: sweep a profile on a model (`dataeff sweep run`), check that a
+    /// second run computes nothing, then regenerate every table, figure and the report with the
+    /// live results. With --out, everything goes under that directory instead of the project.
+    Live {
+        /// The profile (data/profiles/<name>.toml).
+        #[arg(long, default_value = "quick")]
+        profile: String,
+        /// The model (a known name, a .gguf file or a model directory).
+        #[arg(long, default_value = dataeff::provenance::DEFAULT_MODEL)]
+        model: String,
+        /// Write the live results, tables, figures and report under this directory (default: the
+        /// project's results/live/<model>/, results/, paper_figures/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Build dataeff optimised (cargo --release) for a long profile; the default dev build
+        /// shares the test suite's compiled dependencies.
+        #[arg(long)]
+        release: bool,
+    },
     /// Run the file-reader fuzz test (tests/fuzz_readers.rs) at full size: seeded bad inputs for
-    /// each of its five readers (the test suite runs 2,000 each).
+    /// each of its seven readers (the test suite runs 2,000 each).
     Fuzz {
-        /// Generated inputs per reader (5 readers: the default makes 100,000 in all).
+        /// Generated inputs per reader (7 readers: the default makes 140,000 in all).
         #[arg(long, default_value_t = 20_000)]
         cases: usize,
     },
@@ -156,7 +176,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let sh = xshell::Shell::new()?;
             sh.change_dir(&root);
             nested_cargo(xshell::cmd!(sh, "cargo test --workspace --no-fail-fast")).run()?;
+            // The live study's quick profile end to end, into a temporary directory.
+            let tmp = tempfile::tempdir()?;
+            live::run(&root, "quick", dataeff::provenance::DEFAULT_MODEL, Some(tmp.path()), false)?;
         }
+        Command::Live { profile, model, out, release } => live::run(&root, &profile, &model, out.as_deref(), release)?,
         Command::Fuzz { cases } => {
             let sh = xshell::Shell::new()?;
             sh.change_dir(&root);
