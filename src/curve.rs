@@ -189,6 +189,16 @@ impl BudgetGrid {
         budget.max(1.0).log2() / f64::from(self.max()).log2()
     }
 
+    /// The inverse of [`BudgetGrid::position`] for x > 0: `n = 2^(x · log2 n_max)`.
+    pub fn budget_at(&self, x: f64) -> f64 {
+        (x * f64::from(self.max()).log2()).exp2()
+    }
+
+    /// The positions of the zero-shot point and of every grid budget: the x of a cleaned curve.
+    pub fn positions(&self) -> Vec<f64> {
+        std::iter::once(0.0).chain(self.budgets.iter().map(|&n| self.position(f64::from(n)))).collect()
+    }
+
     /// §2 steps 3–4 on this grid: add every grid budget missing from `points` with score 0, sort,
     /// carry the running maximum forward.
     pub fn clean(&self, points: &[(u32, f64)]) -> Vec<(u32, f64)> {

@@ -17,6 +17,7 @@ pub mod write;
 
 mod baselines;
 mod correlation;
+mod families;
 mod prose;
 mod strategies;
 
@@ -24,10 +25,12 @@ mod annotation_savings;
 mod auc_table;
 mod coefficients;
 mod cos_low_value;
+mod curve_families;
 mod curve_shape_error;
 mod curves;
 mod extrapolation_baseline;
 mod family_agreement;
+mod label_planner;
 mod report;
 mod uncertainty;
 mod zero_shot_vs_auc;
@@ -46,8 +49,10 @@ pub fn sections() -> Vec<Box<dyn Experiment>> {
         Box::new(family_agreement::FamilyAgreement),
         Box::new(coefficients::CoefficientsExperiment),
         Box::new(curve_shape_error::CurveShapeError),
+        Box::new(curve_families::CurveFamilies),
         Box::new(extrapolation_baseline::ExtrapolationBaseline),
         Box::new(annotation_savings::AnnotationSavings),
+        Box::new(label_planner::LabelPlanner),
         Box::new(uncertainty::Uncertainty),
         Box::new(cos_low_value::CosLowValue),
     ]
