@@ -23,7 +23,7 @@ pub const REPLICATES: usize = 10;
 /// σ of the simulated prediction error: a normal with mean absolute value
 /// [`HEADLINE_AUC_ERROR`] has σ = 0.086 · √(π/2) ≈ 0.108. It is also the planner's prior spread.
 pub fn paper_sigma() -> f64 {
-    HEADLINE_AUC_ERROR * (std::f64::consts::PI / 2.0).sqrt()
+    dataeff::predict::spread_from_mae(HEADLINE_AUC_ERROR)
 }
 
 /// The grid the published curves are measured on.
