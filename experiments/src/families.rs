@@ -8,11 +8,15 @@
 use anyhow::Context as _;
 use dataeff::curve::BudgetGrid;
 use dataeff::curve_family::{FamilyKind, FamilyModel, best_logistic_width};
-use dataeff::planner::Hypotheses;
+use dataeff::annotation::{Spend, one_shot};
+use dataeff::curve::MAX_BUDGET;
+use dataeff::learning_curve::score_at_budget;
+use dataeff::planner::{Belief, Hypotheses, PlanSettings, Prior, simulate};
+use dataeff::predict::COSLOW_LABELS;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::baselines::HEADLINE_AUC_ERROR;
+use crate::baselines::{HEADLINE_AUC_ERROR, TARGETS, actual_budgets};
 use crate::study::TaskCurve;
 
 /// Seed of the simulated prediction errors.
@@ -93,4 +97,33 @@ pub fn simulated_aucs(curves: &[TaskCurve], replicate: usize) -> Vec<f64> {
             c.summary.extrapolation_auc + paper_sigma() * z
         })
         .collect()
+}
+
+/// `kind` of the curve's fitted families.
+pub fn fitted(fits: &[Fitted], kind: FamilyKind) -> &Fitted {
+    &fits[FamilyKind::ALL.iter().position(|&k| k == kind).expect("every family is fitted")]
+}
+
+/// The budget `kind` gives target index `i` from `auc` (clamped into the family's range; `None`:
+/// not within the largest budget).
+pub fn family_budget(fits: &[Fitted], kind: FamilyKind, auc: f64, i: usize) -> Option<f64> {
+    fitted(fits, kind).model.curve_clamped(auc).budget_for(TARGETS[i], &grid())
+}
+
+/// A one-shot budget from `kind` at `auc`: CoS-Low's labels, the predicted budget, doubling on
+/// from there when it falls short.
+pub fn one_shot_spend(c: &TaskCurve, fits: &[Fitted], kind: FamilyKind, auc: f64, i: usize) -> Spend {
+    let predicted = family_budget(fits, kind, auc, i).unwrap_or(f64::from(MAX_BUDGET));
+    one_shot(predicted, actual_budgets(c)[i], COSLOW_LABELS as f64)
+}
+
+/// The planner with `kind` on curve `c` for target index `i`, from the prediction `auc` with the
+/// paper's spread: CoS-Low's labels, then the rounds it proposes, each read off the measured curve.
+pub fn planner_spend(c: &TaskCurve, fits: &[Fitted], kind: FamilyKind, auc: f64, i: usize, settings: PlanSettings) -> anyhow::Result<Spend> {
+    let grid = grid();
+    let f = fitted(fits, kind);
+    let belief = Belief::new(&f.hypotheses, Prior { auc, spread: paper_sigma() }, f.noise)?;
+    let need = actual_budgets(c)[i];
+    let run = simulate(&belief, &grid, TARGETS[i], need, |n| score_at_budget(&c.normalised.x, &c.normalised.y, n), settings)?;
+    Ok(Spend { labels: COSLOW_LABELS as f64 + run.budget, rounds: run.rounds, reached: run.reached })
 }

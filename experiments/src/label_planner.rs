@@ -7,16 +7,15 @@
 //! score off the measured curve, updates, and goes on until the target is reached (or all 5000
 //! labels are spent). Curve families are fitted leave-one-task-out.
 
-use dataeff::annotation::{Spend, doubling_schedule, one_shot};
+use dataeff::annotation::{Spend, doubling_schedule};
 use dataeff::curve::MAX_BUDGET;
 use dataeff::curve_family::FamilyKind;
-use dataeff::learning_curve::score_at_budget;
-use dataeff::planner::{Belief, DEFAULT_SETTINGS, PlanSettings, Prior, simulate};
+use dataeff::planner::{DEFAULT_SETTINGS, PlanSettings};
 use dataeff::predict::COSLOW_LABELS;
 
 use crate::baselines::{TARGETS, actual_budgets, target_index};
 use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
-use crate::families::{Fitted, REPLICATES, grid, leave_one_task_out, paper_sigma, simulated_aucs};
+use crate::families::{Fitted, REPLICATES, leave_one_task_out, one_shot_spend, paper_sigma, planner_spend, simulated_aucs};
 use crate::prose::{cutting_or_raising, more_or_fewer};
 use crate::study::{TaskCurve, paper_curves};
 use crate::table::{Cell, Table};
@@ -63,33 +62,18 @@ impl Policy {
     }
 }
 
-fn fitted(fits: &[Fitted], kind: FamilyKind) -> &Fitted {
-    &fits[FamilyKind::ALL.iter().position(|&k| k == kind).expect("every family is fitted")]
-}
-
 /// What `policy` spends on curve `c` (fitted families `fits`) for target index `i`, from the
 /// simulated prediction `auc`.
 fn spend(policy: Policy, c: &TaskCurve, fits: &[Fitted], auc: f64, i: usize, settings: PlanSettings) -> anyhow::Result<Spend> {
-    let grid = grid();
     let need = actual_budgets(c)[i];
-    let upfront = COSLOW_LABELS as f64;
-    let max = f64::from(MAX_BUDGET);
     Ok(match policy {
         Policy::Doubling => doubling_schedule(need),
         Policy::Oracle => match need {
             Some(n) => Spend { labels: n.ceil(), rounds: 1, reached: true },
-            None => Spend { labels: max, rounds: 1, reached: false },
+            None => Spend { labels: f64::from(MAX_BUDGET), rounds: 1, reached: false },
         },
-        Policy::OneShot(kind) => {
-            let predicted = fitted(fits, kind).model.curve_clamped(auc).budget_for(TARGETS[i], &grid).unwrap_or(max);
-            one_shot(predicted, need, upfront)
-        }
-        Policy::Planner(kind) => {
-            let f = fitted(fits, kind);
-            let belief = Belief::new(&f.hypotheses, Prior { auc, spread: paper_sigma() }, f.noise)?;
-            let run = simulate(&belief, &grid, TARGETS[i], need, |n| score_at_budget(&c.normalised.x, &c.normalised.y, n), settings)?;
-            Spend { labels: upfront + run.budget, rounds: run.rounds, reached: run.reached }
-        }
+        Policy::OneShot(kind) => one_shot_spend(c, fits, kind, auc, i),
+        Policy::Planner(kind) => planner_spend(c, fits, kind, auc, i, settings)?,
     })
 }
 
