@@ -73,6 +73,30 @@ fn auc_grid() -> impl Iterator<Item = f64> {
 #[derive(Clone, Debug)]
 pub struct Hypotheses {
     curves: Vec<(f64, f64, Curve)>,
+    /// Needs computed ahead ([`Hypotheses::precompute`]), by (target, grid).
+    needs: Vec<(f64, BudgetGrid, Needs)>,
+}
+
+/// Per hypothesis, the budget it needs for one target, and the hypotheses sorted by it
+/// (unreachable last).
+#[derive(Clone, Debug)]
+struct Needs {
+    needs: Vec<Option<f64>>,
+    order: Vec<usize>,
+}
+
+impl Needs {
+    fn new(curves: &[(f64, f64, Curve)], grid: &BudgetGrid, target: f64) -> Needs {
+        let needs: Vec<Option<f64>> = curves.iter().map(|(_, _, c)| c.budget_for(target, grid)).collect();
+        let mut order: Vec<usize> = (0..needs.len()).collect();
+        order.sort_by(|&a, &b| match (needs[a], needs[b]) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        Needs { needs, order }
+    }
 }
 
 impl Hypotheses {
@@ -92,7 +116,17 @@ impl Hypotheses {
                 curves.push((auc, w, curve));
             }
         }
-        Hypotheses { curves }
+        Hypotheses { curves, needs: Vec::new() }
+    }
+
+    /// Compute the needs for `targets` on `grid` once, for every plan that starts from these
+    /// hypotheses (a simulation runs thousands).
+    pub fn precompute(mut self, grid: &BudgetGrid, targets: &[f64]) -> Hypotheses {
+        for &t in targets {
+            let needs = Needs::new(&self.curves, grid, t);
+            self.needs.push((t, grid.clone(), needs));
+        }
+        self
     }
 }
 
@@ -132,7 +166,7 @@ impl<'a> Belief<'a> {
         if !(prior.spread > 0.0 && prior.spread.is_finite()) {
             return Err(PlanError::BadSpread(prior.spread));
         }
-        let prior = hypotheses
+        let mut prior: Vec<f64> = hypotheses
             .curves
             .iter()
             .map(|(auc, w, _)| {
@@ -140,6 +174,13 @@ impl<'a> Belief<'a> {
                 w * (-0.5 * z * z).exp()
             })
             .collect();
+        // Curves beyond ~7σ of the prediction can never matter: drop them (weight 0).
+        let top = prior.iter().copied().fold(0.0, f64::max);
+        for p in &mut prior {
+            if *p < 1e-12 * top {
+                *p = 0.0;
+            }
+        }
         Ok(Belief { hypotheses, prior, noise: noise.max(1e-3) })
     }
 
@@ -162,17 +203,12 @@ impl<'a> Belief<'a> {
                 return Err(PlanError::BadConfidence(c));
             }
         }
-        let needs: Vec<Option<f64>> = self.hypotheses.curves.iter().map(|(_, _, c)| c.budget_for(target, grid)).collect();
-        let mut order: Vec<usize> = (0..needs.len()).collect();
-        // By need, unreachable (None) last.
-        order.sort_by(|&a, &b| match (needs[a], needs[b]) {
-            (Some(x), Some(y)) => x.total_cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        });
+        let needs = match self.hypotheses.needs.iter().find(|(t, g, _)| *t == target && g == grid) {
+            Some((_, _, n)) => std::borrow::Cow::Borrowed(n),
+            None => std::borrow::Cow::Owned(Needs::new(&self.hypotheses.curves, grid, target)),
+        };
         let log_weight = self.prior.iter().map(|&p| if p > 0.0 { p.ln() } else { f64::NEG_INFINITY }).collect();
-        Ok(Plan { belief: self, grid, target, settings, needs, order, log_weight, observations: Vec::new() })
+        Ok(Plan { belief: self, grid, target, settings, needs, log_weight, observations: Vec::new() })
     }
 }
 
@@ -183,8 +219,7 @@ pub struct Plan<'a, 'b> {
     target: f64,
     settings: PlanSettings,
     /// Per hypothesis: the budget it needs for the target; the hypotheses sorted by it.
-    needs: Vec<Option<f64>>,
-    order: Vec<usize>,
+    needs: std::borrow::Cow<'a, Needs>,
     /// Per hypothesis: ln prior + ln likelihood of the observations so far.
     log_weight: Vec<f64>,
     observations: Vec<Observation>,
@@ -202,7 +237,9 @@ impl Plan<'_, '_> {
         }
         let noise = self.belief.noise;
         for (w, (_, _, curve)) in self.log_weight.iter_mut().zip(&self.belief.hypotheses.curves) {
-            *w -= 0.5 * ((o.score - curve.score_for(o.budget, self.grid)) / noise).powi(2);
+            if *w > f64::NEG_INFINITY {
+                *w -= 0.5 * ((o.score - curve.score_for(o.budget, self.grid)) / noise).powi(2);
+            }
         }
         self.observations.push(o);
         Ok(())
@@ -212,13 +249,13 @@ impl Plan<'_, '_> {
     /// would have reached it by then) get weight 0.
     fn posterior(&self) -> Vec<f64> {
         let failed = failed_budget(self.target, &self.observations);
-        let consistent = |i: usize| failed.is_none_or(|n| self.needs[i].is_none_or(|need| need > n));
-        let top = (0..self.needs.len()).filter(|&i| consistent(i)).map(|i| self.log_weight[i]).fold(f64::NEG_INFINITY, f64::max);
+        let consistent = |i: usize| failed.is_none_or(|n| self.needs.needs[i].is_none_or(|need| need > n));
+        let top = (0..self.needs.needs.len()).filter(|&i| consistent(i)).map(|i| self.log_weight[i]).fold(f64::NEG_INFINITY, f64::max);
         let mut w: Vec<f64> = if top == f64::NEG_INFINITY {
             // Every curve is contradicted: fall back on the prior's support, evenly.
-            vec![1.0; self.needs.len()]
+            vec![1.0; self.needs.needs.len()]
         } else {
-            (0..self.needs.len()).map(|i| if consistent(i) { (self.log_weight[i] - top).exp() } else { 0.0 }).collect()
+            (0..self.needs.needs.len()).map(|i| if consistent(i) { (self.log_weight[i] - top).exp() } else { 0.0 }).collect()
         };
         let total: f64 = w.iter().sum();
         for v in &mut w {
@@ -235,15 +272,15 @@ impl Plan<'_, '_> {
         // curves that reach the target within it.
         let quantile = |q: f64, total: f64| {
             let mut acc = 0.0;
-            for &i in &self.order {
+            for &i in &self.needs.order {
                 acc += post[i];
                 if acc >= q * total - 1e-12 {
-                    return self.needs[i];
+                    return self.needs.needs[i];
                 }
             }
             None
         };
-        let reachable: f64 = (0..post.len()).filter(|&i| self.needs[i].is_some()).map(|i| post[i]).sum();
+        let reachable: f64 = (0..post.len()).filter(|&i| self.needs.needs[i].is_some()).map(|i| post[i]).sum();
         let max = f64::from(self.grid.max());
         let reached_at = self.observations.iter().filter(|o| o.score >= self.target).map(|o| o.budget).reduce(f64::min);
         let failed = failed_budget(self.target, &self.observations);
@@ -259,7 +296,7 @@ impl Plan<'_, '_> {
             Some(wanted.max(floor).min(max).ceil())
         };
         let chance = budget.map_or(f64::NAN, |b| {
-            (0..post.len()).filter(|&i| self.needs[i].is_some_and(|n| n <= b)).map(|i| post[i]).sum()
+            (0..post.len()).filter(|&i| self.needs.needs[i].is_some_and(|n| n <= b)).map(|i| post[i]).sum()
         });
         Proposal {
             budget,

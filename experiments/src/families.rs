@@ -77,7 +77,7 @@ pub fn leave_one_task_out(curves: &[TaskCurve]) -> anyhow::Result<Vec<Vec<Fitted
                             .with_context(|| format!("{kind} without {} {}", held_out.family, held_out.task))?,
                     };
                     let noise = model.misfit(&x, &others);
-                    Ok(Fitted { hypotheses: Hypotheses::new(&model), model, noise })
+                    Ok(Fitted { hypotheses: Hypotheses::new(&model).precompute(&grid, &TARGETS), model, noise })
                 })
                 .collect()
         })

@@ -27,7 +27,7 @@ const SUMMARY_TARGET: f64 = 0.9;
 /// The bar on the planner's mean rounds at the summary target.
 const ROUNDS_BAR: f64 = 2.5;
 /// (first, later) confidences of the trade-off table.
-const CONFIDENCES: [(f64, f64); 8] = [(0.1, 0.1), (0.2, 0.2), (0.3, 0.3), (0.3, 0.5), (0.4, 0.6), (0.5, 0.5), (0.7, 0.7), (0.5, 0.9)];
+const CONFIDENCES: [(f64, f64); 7] = [(0.1, 0.1), (0.2, 0.2), (0.3, 0.3), (0.3, 0.5), (0.4, 0.6), (0.5, 0.5), (0.7, 0.7)];
 
 /// A point of the trade-off: family, first and later confidence, and its means.
 type Setting = (FamilyKind, f64, f64, Mean);
