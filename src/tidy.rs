@@ -360,7 +360,7 @@ mod tests {
         assert_eq!((row.slope, row.loo_mae), (0.545, None));
         let fitted = CoefficientsRow { family: "mine".into(), model: "".into(), slope: 0.5, slope_pm: 0.1, intercept: 0.3, intercept_pm: 0.05, n_tasks: Some(5), r: Some(0.8), loo_mae: Some(0.07) };
         let p = dir.path().join("fit.csv");
-        write_rows(&p, &[fitted.clone()]).unwrap();
+        write_rows(&p, std::slice::from_ref(&fitted)).unwrap();
         assert_eq!(read_coefficients(&p).unwrap(), fitted);
         let all = write(dir.path(), "all.csv", &published);
         let msg = read_coefficients(&all).unwrap_err().to_string();

@@ -14,6 +14,9 @@ use dataeff::Family;
 use super::coefficients::{Line, resolve, shape};
 use super::numbers;
 
+/// A budget interval, low then high (`None`: beyond the largest budget).
+type Interval = (Option<f64>, Option<f64>);
+
 /// Two-sided 80% normal quantile: the intervals printed are central 80% intervals.
 const Z80: f64 = 1.281_551_565_5;
 
@@ -129,7 +132,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let from_error = (auc - Z80 * sigma, auc + Z80 * sigma);
     // A higher AUC needs fewer examples: the interval's upper AUC gives its lower budget.
     let interval = |(lo, hi): (f64, f64), t: f64| (budget(&model, hi, t, &grid), budget(&model, lo, t, &grid));
-    let budgets: Vec<(f64, Option<f64>, (Option<f64>, Option<f64>), (Option<f64>, Option<f64>))> =
+    let budgets: Vec<(f64, Option<f64>, Interval, Interval)> =
         args.target.iter().map(|&t| (t, curve.budget_for(t, &grid), interval(from_pm, t), interval(from_error, t))).collect();
     let scores: Vec<(f64, f64)> = args.budget.iter().map(|&n| (n, curve.score_for(n, &grid))).collect();
     let mut out = std::io::stdout().lock();
