@@ -195,6 +195,11 @@ impl BudgetGrid {
         (x * f64::from(self.max()).log2()).exp2()
     }
 
+    /// The positions of the zero-shot point and of every grid budget: the x of a cleaned curve.
+    pub fn positions(&self) -> Vec<f64> {
+        std::iter::once(0.0).chain(self.budgets.iter().map(|&n| self.position(f64::from(n)))).collect()
+    }
+
     /// §2 steps 3–4 on this grid: add every grid budget missing from `points` with score 0, sort,
     /// carry the running maximum forward.
     pub fn clean(&self, points: &[(u32, f64)]) -> Vec<(u32, f64)> {

@@ -1,7 +1,7 @@
 //! dataeff: estimate a task's data efficiency for language-model fine-tuning.
 //!
 //! The pure core (no I/O) is [`curve`], [`predict`], [`regression`], [`stats`],
-//! [`learning_curve`], [`evaluate`] and [`annotation`]; the I/O shell is
+//! [`learning_curve`], [`evaluate`], [`annotation`], [`curve_family`] and [`planner`]; the I/O shell is
 //! [`published`] (the authors' result-file layout), [`tidy`] (our own CSV data files), [`fsio`]
 //! (atomic writes) and [`exit`] (how the command-line programs end: one error line, quiet on a
 //! closed pipe); [`provenance`] pins and locates the outside files (task data, models).
@@ -12,6 +12,7 @@
 
 pub mod annotation;
 pub mod curve;
+pub mod curve_family;
 pub mod evaluate;
 pub mod exit;
 pub mod family;
@@ -21,6 +22,7 @@ pub mod learning_curve;
 pub mod live;
 #[cfg(feature = "lm")]
 pub mod model;
+pub mod planner;
 pub mod plausibility;
 pub mod predict;
 pub mod provenance;

@@ -37,6 +37,15 @@ pub enum PredictError {
 /// Labelled low-confidence examples CoS-Low needs (the paper's k).
 pub const COSLOW_LABELS: usize = 32;
 
+/// The paper's headline error of the predicted AUC (8.6%), read as a mean absolute error.
+pub const PAPER_AUC_ERROR: f64 = 0.086;
+
+/// `σ = MAE · √(π/2)`: the standard deviation of a normal error whose mean absolute value is `mae`
+/// (how a reported mean absolute error becomes a prior's spread).
+pub fn spread_from_mae(mae: f64) -> f64 {
+    mae * (std::f64::consts::PI / 2.0).sqrt()
+}
+
 /// The paper's coefficient table (`data/coefficients.csv`, embedded at build time).
 pub const PUBLISHED_COEFFICIENTS_CSV: &str = include_str!("../data/coefficients.csv");
 

@@ -127,6 +127,27 @@ pub fn correlation(kind: CorrelationKind, x: &[f64], y: &[f64], level: f64) -> O
     Some(Correlation { r, n, lo, hi, p_value })
 }
 
+/// The non-decreasing sequence closest to `values` in summed absolute error (L1 isotonic
+/// regression by pool-adjacent-violators, each pooled block taking its lower median).
+pub fn isotonic_l1(values: &[f64]) -> Vec<f64> {
+    // Blocks of consecutive values, each with its median.
+    let mut blocks: Vec<(Vec<f64>, f64)> = Vec::new();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[(v.len() - 1) / 2]
+    };
+    for &value in values {
+        blocks.push((vec![value], value));
+        while blocks.len() > 1 && blocks[blocks.len() - 2].1 > blocks[blocks.len() - 1].1 {
+            let (mut last, _) = blocks.pop().expect("two blocks");
+            let prev = blocks.last_mut().expect("two blocks");
+            prev.0.append(&mut last);
+            prev.1 = median(&mut prev.0);
+        }
+    }
+    blocks.into_iter().flat_map(|(v, m)| std::iter::repeat_n(m, v.len())).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +190,15 @@ mod tests {
         assert!((c.lo - lo).abs() < 1e-9 && c.lo < c.r && c.r < c.hi);
         // t = 0.8·sqrt(3/0.36) = 2.309; two-sided p with 3 dof ≈ 0.104.
         assert!((c.p_value - 0.1041).abs() < 1e-3, "{}", c.p_value);
+    }
+
+    #[test]
+    fn isotonic_l1_pools_violators_to_their_median() {
+        assert_eq!(isotonic_l1(&[1.0, 3.0, 2.0, 4.0]), vec![1.0, 2.0, 2.0, 4.0]);
+        // Both (1, 1, 2) and (2, 2, 2) are off by 4 in total; the lower median picks the first.
+        assert_eq!(isotonic_l1(&[5.0, 1.0, 2.0]), vec![1.0, 1.0, 2.0]);
+        assert_eq!(isotonic_l1(&[]), Vec::<f64>::new());
+        let v = [0.3, 0.1, 0.9, 0.5, 0.7];
+        assert!(isotonic_l1(&v).windows(2).all(|w| w[0] <= w[1]));
     }
 }

@@ -201,6 +201,92 @@ impl PublishedData {
     }
 }
 
+/// One row of a coefficients file: the columns of `data/coefficients.csv`, then what
+/// `dataeff fit` adds (each optional, so the published file reads too).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CoefficientsRow {
+    pub family: String,
+    pub model: String,
+    pub slope: f64,
+    /// The ± of the slope (the paper's; `fit` writes the OLS standard error).
+    pub slope_pm: f64,
+    pub intercept: f64,
+    pub intercept_pm: f64,
+    #[serde(default)]
+    pub n_tasks: Option<usize>,
+    #[serde(default)]
+    pub r: Option<f64>,
+    /// Mean absolute leave-one-task-out error of the AUC it predicts.
+    #[serde(default)]
+    pub loo_mae: Option<f64>,
+}
+
+impl CoefficientsRow {
+    pub fn coefficients(&self) -> crate::predict::Coefficients {
+        crate::predict::Coefficients {
+            slope: self.slope,
+            slope_pm: self.slope_pm,
+            intercept: self.intercept,
+            intercept_pm: self.intercept_pm,
+        }
+    }
+}
+
+/// Read a coefficients file with exactly one row (as `dataeff fit` writes). A row whose numbers
+/// are not finite, or a ± below 0, is an error naming its line and field.
+pub fn read_coefficients(path: &Path) -> Result<CoefficientsRow, TidyError> {
+    let rows = read_rows::<CoefficientsRow>(path)?;
+    let bad = |line: u64, field: &str, message: String| TidyError::Row { path: path.into(), line, field: field.into(), message };
+    match rows.as_slice() {
+        [] => Err(TidyError::Empty { path: path.into(), expected: "one row: family,model,slope,slope_pm,intercept,intercept_pm" }),
+        [(line, row)] => {
+            for (field, value) in [("slope", row.slope), ("slope_pm", row.slope_pm), ("intercept", row.intercept), ("intercept_pm", row.intercept_pm)] {
+                if !value.is_finite() {
+                    return Err(bad(*line, field, format!("expected a finite number, found {value}")));
+                }
+            }
+            for (field, value) in [("slope_pm", row.slope_pm), ("intercept_pm", row.intercept_pm)] {
+                if value < 0.0 {
+                    return Err(bad(*line, field, format!("expected a ± of 0 or more, found {value}")));
+                }
+            }
+            if let Some(mae) = row.loo_mae.filter(|m| !(m.is_finite() && *m > 0.0)) {
+                return Err(bad(*line, "loo_mae", format!("expected a positive number, found {mae}")));
+            }
+            Ok(row.clone())
+        }
+        [_, (line, _), ..] => Err(bad(
+            *line,
+            "(row)",
+            format!("expected one row of coefficients, found {}: keep the line you mean", rows.len()),
+        )),
+    }
+}
+
+/// Values of one numeric column per task, in file order with their line numbers: `task,<column>`
+/// (other columns are ignored). A task may have several rows (repeats).
+pub fn read_task_values(path: &Path, column: &'static str) -> Result<BTreeMap<String, Vec<(u64, f64)>>, TidyError> {
+    let rows = read_rows::<BTreeMap<String, String>>(path)?;
+    let mut out: BTreeMap<String, Vec<(u64, f64)>> = BTreeMap::new();
+    for (line, row) in rows {
+        let bad = |field: &str, message: String| TidyError::Row { path: path.into(), line, field: field.into(), message };
+        let task = row.get("task").ok_or_else(|| bad("task", "no such column: expected a header with `task`".into()))?;
+        if task.trim().is_empty() {
+            return Err(bad("task", "expected a task name, found an empty field".into()));
+        }
+        let text = row.get(column).ok_or_else(|| bad(column, format!("no such column: expected a header with `{column}`")))?;
+        let value: f64 = text.trim().parse().map_err(|_| bad(column, format!("expected a number, found `{text}`")))?;
+        if !value.is_finite() {
+            return Err(bad(column, format!("expected a finite number, found `{text}`")));
+        }
+        out.entry(task.trim().to_string()).or_default().push((line, value));
+    }
+    if out.is_empty() {
+        return Err(TidyError::Empty { path: path.into(), expected: if column == "auc" { "task,auc rows" } else { "task,coslow rows" } });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +348,34 @@ mod tests {
     fn missing_file_is_named() {
         let msg = read_scores(Path::new("/nonexistent/scores.csv")).unwrap_err().to_string();
         assert!(msg.contains("/nonexistent/scores.csv"), "{msg}");
+    }
+
+    #[test]
+    fn the_published_coefficients_and_a_fitted_file_both_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let published = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/coefficients.csv")).unwrap();
+        let first: String = published.lines().take(2).map(|l| format!("{l}\n")).collect();
+        let p = write(dir.path(), "one.csv", &first);
+        let row = read_coefficients(&p).unwrap();
+        assert_eq!((row.slope, row.loo_mae), (0.545, None));
+        let fitted = CoefficientsRow { family: "mine".into(), model: "".into(), slope: 0.5, slope_pm: 0.1, intercept: 0.3, intercept_pm: 0.05, n_tasks: Some(5), r: Some(0.8), loo_mae: Some(0.07) };
+        let p = dir.path().join("fit.csv");
+        write_rows(&p, std::slice::from_ref(&fitted)).unwrap();
+        assert_eq!(read_coefficients(&p).unwrap(), fitted);
+        let all = write(dir.path(), "all.csv", &published);
+        let msg = read_coefficients(&all).unwrap_err().to_string();
+        assert!(msg.contains("line 3") && msg.contains("found 3"), "{msg}");
+    }
+
+    #[test]
+    fn task_values_name_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "m.csv", "task,coslow,seed\na,0.5,1\na,0.7,2\nb,high,1\n");
+        let msg = read_task_values(&p, "coslow").unwrap_err().to_string();
+        assert!(msg.contains("m.csv: line 4, field `coslow`: expected a number, found `high`"), "{msg}");
+        let p = write(dir.path(), "n.csv", "task,coslow\na,0.5\na,0.7\n");
+        assert_eq!(read_task_values(&p, "coslow").unwrap()["a"], vec![(2, 0.5), (3, 0.7)]);
+        let msg = read_task_values(&p, "auc").unwrap_err().to_string();
+        assert!(msg.contains("field `auc`: no such column"), "{msg}");
     }
 }

@@ -1,6 +1,7 @@
 //! Every file reader against generated bad inputs: seeded mutations (byte flips, truncations,
 //! insertions, duplicated spans, hostile numbers) of a valid file of each kind — the authors'
-//! result JSON and human_eval.json, our scores CSV, a Hugging Face config.json and a GGUF header.
+//! result JSON and human_eval.json, our scores CSV, a coefficients file as `dataeff fit` writes it,
+//! a `task,coslow` table, a Hugging Face config.json and a GGUF header.
 //! Each reader must return an error (or a value), never panic, and every error must name its file.
 //!
 //! `DATAEFF_FUZZ_CASES` sets the cases per reader (CI: the default below); `cargo xtask fuzz`
@@ -134,6 +135,14 @@ fn profile_seed() -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/profiles/quick.toml")).unwrap()
 }
 
+fn coefficients_seed() -> Vec<u8> {
+    b"family,model,slope,slope_pm,intercept,intercept_pm,n_tasks,r,loo_mae\nmine,,0.5164,0.0219,0.2903,0.0110,5,0.997,0.0093\n".to_vec()
+}
+
+fn task_values_seed() -> Vec<u8> {
+    b"task,coslow,seed\na,0.2,1\na,0.24,2\nb,0.3,1\nc,0.5,1\n".to_vec()
+}
+
 fn err(e: impl std::fmt::Display) -> String {
     format!("{e:#}")
 }
@@ -155,6 +164,12 @@ fn no_reader_panics_on_generated_bad_input_and_every_error_names_its_file() {
     }));
     add(fuzz("scores.csv", &scores_seed(), &dir.path().join("scores.csv"), n, |p| {
         dataeff::tidy::read_scores(p).map(drop).map_err(err)
+    }));
+    add(fuzz("coefficients.csv", &coefficients_seed(), &dir.path().join("coefficients.csv"), n, |p| {
+        dataeff::tidy::read_coefficients(p).map(drop).map_err(err)
+    }));
+    add(fuzz("metrics.csv", &task_values_seed(), &dir.path().join("metrics.csv"), n, |p| {
+        dataeff::tidy::read_task_values(p, "coslow").map(drop).map_err(err)
     }));
     add(fuzz("config.json", &config_seed(), &dir.path().join("config.json"), n, |p| {
         dataeff::model::hf_dir::read_config_file(p).map(drop).map_err(err)

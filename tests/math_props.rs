@@ -217,3 +217,75 @@ proptest! {
         }
     }
 }
+
+/// A non-decreasing normalised curve on the paper's grid (zero-shot 0), as the template is fitted on.
+fn monotone_shape() -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(0.0f64..1.0, BUDGETS.len()).prop_map(|mut v| {
+        v.sort_by(f64::total_cmp);
+        std::iter::once(0.0).chain(v).collect()
+    })
+}
+
+/// The curve of `kind` for `auc` (within its range), and the range.
+fn family_curve(kind: usize, shapes: &[Vec<f64>], width: f64, auc: f64) -> Option<dataeff::curve_family::Curve> {
+    use dataeff::curve_family::{FamilyModel, Template, logistic_auc_range, logistic_for_auc};
+    let x = BudgetGrid::paper().positions();
+    match kind {
+        0 => FamilyModel::Power.curve(auc).ok(),
+        1 => {
+            let rows: Vec<&[f64]> = shapes.iter().map(Vec::as_slice).collect();
+            let t = Template::registered_mean_of(&x, &rows, 0.5).ok()?;
+            let (lo, hi) = t.auc_range();
+            (lo + 1e-6 < auc && auc < hi - 1e-6).then(|| t.curve(auc).unwrap())
+        }
+        _ => {
+            let (lo, hi) = logistic_auc_range(&x, width);
+            (lo + 1e-6 < auc && auc < hi - 1e-6).then(|| logistic_for_auc(&x, auc, width).unwrap())
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn every_curve_family_is_monotone_has_its_auc_and_inverts(
+        kind in 0usize..3,
+        shapes in prop::collection::vec(monotone_shape(), 1..6),
+        width in 0.02f64..2.0,
+        auc in 0.05f64..0.95,
+        targets in prop::collection::vec(0.01f64..=1.0, 1..6),
+    ) {
+        let Some(curve) = family_curve(kind, &shapes, width, auc) else { return Ok(()) };
+        let grid = BudgetGrid::paper();
+        prop_assert!((curve.area() - auc).abs() < 1e-9, "area {} for AUC {auc}", curve.area());
+        let xs: Vec<f64> = (0..=200).map(|i| f64::from(i) / 200.0).collect();
+        let ys: Vec<f64> = xs.iter().map(|&x| curve.score_at(x)).collect();
+        prop_assert!(ys.windows(2).all(|w| w[1] >= w[0] - 1e-12), "not monotone: {ys:?}");
+        prop_assert!(ys.iter().all(|y| (-1e-12..=1.0 + 1e-12).contains(y)));
+        for t in targets {
+            match curve.budget_for(t, &grid) {
+                Some(n) if n >= 2.0 => {
+                    let back = curve.score_for(n.min(5000.0), &grid);
+                    prop_assert!((back - t).abs() < 1e-7, "{t} -> {n} -> {back}");
+                }
+                Some(_) => {}
+                // Not reached within 5000: the curve ends below the target.
+                None => prop_assert!(curve.score_for(5000.0, &grid) < t),
+            }
+        }
+    }
+
+    #[test]
+    fn a_template_of_one_curve_warps_back_to_it(shape in monotone_shape()) {
+        use dataeff::curve_family::Template;
+        let x = BudgetGrid::paper().positions();
+        let t = Template::mean_of(&x, &[&shape]).unwrap();
+        let own = trapezoid(&x, &shape);
+        let (lo, hi) = t.auc_range();
+        prop_assume!(lo + 1e-6 < own && own < hi - 1e-6);
+        let warped = t.curve(own).unwrap();
+        let dataeff::curve_family::Curve::Sampled { y, .. } = warped else { unreachable!() };
+        for (a, b) in y.iter().zip(&shape) {
+            prop_assert!((a - b).abs() < 1e-6, "{y:?} vs {shape:?}");
+        }
+    }
+}

@@ -16,7 +16,6 @@ use dataeff::model::gguf::GgufFile;
 use dataeff::model::load::ModelFiles;
 use dataeff::model::resolve::locate;
 use dataeff::model::tokenizer::ModelTokenizer;
-use dataeff::model::{Architecture, ModelConfig};
 
 const SMOLLM2: &str = "smollm2-135m-instruct";
 const GEMMA3: &str = "gemma-3-270m";

@@ -16,7 +16,7 @@ pub const TARGETS: [f64; 4] = [0.5, 0.7, 0.8, 0.9];
 /// Extrapolation sees the zero-shot point and the first `m` fine-tuning budgets.
 pub const OBSERVED_ROUNDS: [usize; 3] = [2, 3, 4];
 /// The paper's headline error, read as an absolute AUC error.
-pub const HEADLINE_AUC_ERROR: f64 = 0.086;
+pub const HEADLINE_AUC_ERROR: f64 = dataeff::predict::PAPER_AUC_ERROR;
 
 /// The index of `target` in [`TARGETS`].
 pub fn target_index(target: f64) -> usize {

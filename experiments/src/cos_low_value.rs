@@ -3,13 +3,18 @@
 //! budget error, and the labels and fine-tuning rounds spent to actually reach the target — and a
 //! paragraph that reads them.
 
+use dataeff::curve_family::FamilyKind;
+use dataeff::evaluate::{budget_error, summarise as summarise_errors};
+use dataeff::planner::DEFAULT_SETTINGS;
 use dataeff::predict::COSLOW_LABELS;
 
 use crate::baselines::{
-    AucOffset, HEADLINE_AUC_ERROR, Method, MethodScore, OBSERVED_ROUNDS, labels_for_rounds, score, shape_bias, target_index,
+    AucOffset, HEADLINE_AUC_ERROR, Method, MethodScore, OBSERVED_ROUNDS, actual_budgets, labels_for_rounds, score, shape_bias,
+    target_index,
 };
 use crate::prose::{cutting_or_raising, more_or_fewer, over_or_under};
 use crate::experiment::{Context, Experiment, Output, PUBLISHED_INPUTS};
+use crate::families::{REPLICATES, family_budget, leave_one_task_out, one_shot_spend, planner_spend, simulated_aucs};
 use crate::strategies::{EXTRAPOLATION_ROUNDS, Strategy};
 use crate::study::paper_curves;
 use crate::table::{Cell, Table};
@@ -104,6 +109,56 @@ impl Experiment for CosLowValue {
                 reach.map_or(Cell::Empty, |r| Cell::Num(r.1, 2)),
             ]);
         }
+        // Beyond x^p (`curve_families`, `label_planner`): the family with the smallest median budget
+        // error given the true AUC, and the planner with the fewest labels at the paper's error.
+        let fits = leave_one_task_out(&shared)?;
+        let family_factor = |kind: FamilyKind| {
+            let errors: Vec<f64> = shared
+                .iter()
+                .zip(&fits)
+                .filter_map(|(c, f)| budget_error(family_budget(f, kind, c.summary.extrapolation_auc, t), actual_budgets(c)[t]))
+                .collect();
+            summarise_errors(&errors).median.exp2()
+        };
+        let best_family = FamilyKind::ALL
+            .iter()
+            .map(|&k| (k, family_factor(k)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("there are families");
+        let perfect_best: Vec<_> =
+            shared.iter().zip(&fits).map(|(c, f)| one_shot_spend(c, f, best_family.0, c.summary.extrapolation_auc, t)).collect();
+        let draws: Vec<Vec<f64>> = (0..REPLICATES).map(|r| simulated_aucs(&shared, r)).collect();
+        let mut planners = Vec::new();
+        for kind in FamilyKind::ALL {
+            let mut spends = Vec::new();
+            for (k, (c, f)) in shared.iter().zip(&fits).enumerate() {
+                for draw in &draws {
+                    spends.push(planner_spend(c, f, kind, draw[k], t, DEFAULT_SETTINGS)?);
+                }
+            }
+            let labels: Vec<f64> = spends.iter().map(|s| s.labels).collect();
+            let rounds: Vec<f64> = spends.iter().map(|s| f64::from(s.rounds)).collect();
+            planners.push((kind, mean(&labels), mean(&rounds)));
+        }
+        let planner = *planners.iter().min_by(|a, b| a.1.total_cmp(&b.1)).expect("there are planners");
+        let labels: Vec<f64> = perfect_best.iter().map(|s| s.labels).collect();
+        let rounds: Vec<f64> = perfect_best.iter().map(|s| f64::from(s.rounds)).collect();
+        table.push(vec![
+            Cell::text(format!("CoS-Low with a perfect AUC, {} curve", best_family.0.describe())),
+            Cell::Int(COSLOW_LABELS as i64),
+            Cell::Num(0.0, 3),
+            Cell::Num(best_family.1, 3),
+            Cell::Num(mean(&labels), 0),
+            Cell::Num(mean(&rounds), 2),
+        ]);
+        table.push(vec![
+            Cell::text(format!("planner, {} curve, CoS-Low at the paper's error (simulated)", planner.0.describe())),
+            Cell::Int(COSLOW_LABELS as i64),
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Num(planner.1, 0),
+            Cell::Num(planner.2, 2),
+        ]);
         let summary = summarise(&Numbers {
             curves: shared.len(),
             cos_low_mae: auc_mae(Method::FromAuc(AucOffset::Plus)).max(auc_mae(Method::FromAuc(AucOffset::Minus))),
@@ -119,6 +174,8 @@ impl Experiment for CosLowValue {
             shape_bias: shape_bias(&shared, t),
             doubling: spent(Strategy::Doubling),
             one_shot: spent(Strategy::OneShot(AucOffset::Exact)),
+            best_family: (best_family.0.describe().to_string(), best_family.1),
+            planner: (planner.0.describe().to_string(), planner.1, planner.2),
         });
         Ok(Output { tables: vec![table], summary, ..Default::default() })
     }
@@ -143,6 +200,10 @@ struct Numbers {
     /// Mean labels and rounds to reach the target: doubling, and one-shot from the true AUC.
     doubling: (f64, f64),
     one_shot: (f64, f64),
+    /// The curve family with the smallest median budget factor given the true AUC, and that factor.
+    best_family: (String, f64),
+    /// The planner family with the fewest mean labels at the paper's error, its labels and rounds.
+    planner: (String, f64, f64),
 }
 
 /// Of the extrapolations (power law and `x^p` fit) the one with the fewest labels whose AUC MAE
@@ -193,6 +254,25 @@ fn summarise(n: &Numbers) -> String {
     } else {
         ("less", "the AUC error weighs more than the curve shape")
     };
+    let planner_verdict = match (n.planner.1 < n.doubling.0, n.planner.2 < n.doubling.1) {
+        (true, true) => "With the planner CoS-Low pays off on both counts.".to_string(),
+        (false, true) => {
+            let (gap, one_shot_gap) = (n.planner.1 - n.doubling.0, n.one_shot.0 - n.doubling.0);
+            let narrows = if gap < one_shot_gap { "narrows" } else { "does not narrow" };
+            format!(
+                "The planner {narrows} the labels gap to doubling ({gap:.0} more, against {one_shot_gap:.0} for the \
+                 one-shot budget from a perfect AUC) while keeping most of the saving in rounds; where labels are the \
+                 only cost, doubling still wins."
+            )
+        }
+        (true, false) => "The planner saves labels but not rounds against doubling.".to_string(),
+        (false, false) => "The planner saves neither labels nor rounds against doubling.".to_string(),
+    };
+    let cuts = match cutting_or_raising(n.perfect_factor, n.best_family.1) {
+        "cutting" => "cuts",
+        "raising" => "raises",
+        _ => "keeps",
+    };
     format!(
         "**When is CoS-Low worth it?** ({} curves, target {TARGET}.) *As an AUC predictor*, CoS-Low at the paper's \
          error (AUC MAE {:.3} for {COSLOW_LABELS} labels) {versus} a power law extrapolated after {power_labels} \
@@ -202,7 +282,11 @@ fn summarise(n: &Numbers) -> String {
          than a doubling schedule ({:.0} vs {:.0} on average) while {} fine-tuning rounds from {:.1} to {:.1}. \
          {pays_off} A better curve family than `x^p` would help {help} than a better AUC predictor (see \
          `curve_shape_error`): a perfect AUC instead of the paper's error gains at most a factor of ×{:.2} on the \
-         median budget (from ×{high:.2} to ×{:.2}), while the curve shape alone costs ×{:.2}.",
+         median budget (from ×{high:.2} to ×{:.2}), while the curve shape alone costs ×{:.2}. Measured beyond `x^p`: \
+         the best AUC-driven family (`curve_families`, leave-one-task-out), the {} curve, {} the median factor given \
+         the true AUC from ×{:.2} to ×{:.2}; and a planner that starts from the CoS-Low prediction and updates on each \
+         measured round (`label_planner`, {} curve, at the paper's error) spends {:.0} labels in {:.2} rounds — {} \
+         labels than doubling and {} rounds than the one-shot budget. {planner_verdict}",
         n.curves,
         n.cos_low_mae,
         n.power_mae,
@@ -219,6 +303,15 @@ fn summarise(n: &Numbers) -> String {
         auc_gain.exp2(),
         n.perfect_factor,
         n.perfect_factor,
+        n.best_family.0,
+        cuts,
+        n.perfect_factor,
+        n.best_family.1,
+        n.planner.0,
+        n.planner.1,
+        n.planner.2,
+        more_or_fewer(n.planner.1, n.doubling.0),
+        more_or_fewer(n.planner.2, n.one_shot.1),
     )
 }
 
@@ -239,13 +332,15 @@ mod tests {
             shape_bias: 1.23,
             doubling: (3034.0, 6.5),
             one_shot: (3485.0, 1.5),
+            best_family: ("logistic".into(), 1.77),
+            planner: ("logistic".into(), 3139.0, 2.37),
         }
     }
 
     #[test]
     fn the_comparisons_follow_the_numbers() {
         let text = summarise(&numbers());
-        for words in ["beats a power law", "needs 100 labels", "overestimates", "spends more labels", "cutting", "help more"] {
+        for words in ["beats a power law", "needs 100 labels", "overestimates", "spends more labels", "cutting", "help more", "logistic curve, cuts the median factor", "3139 labels in 2.37 rounds — more labels than doubling and more rounds than the one-shot", "narrows the labels gap to doubling (105 more, against 451"] {
             assert!(text.contains(words), "{words:?} missing from {text}");
         }
         let flipped = Numbers {
@@ -255,10 +350,12 @@ mod tests {
             perfect_factor: 1.1,
             shape_bias: -0.5,
             one_shot: (2000.0, 7.0),
+            best_family: ("template".into(), 2.5),
+            planner: ("template".into(), 2900.0, 2.0),
             ..numbers()
         };
         let text = summarise(&flipped);
-        for words in ["loses to a power law", "no extrapolation", "underestimates", "spends fewer labels", "raising", "help less"] {
+        for words in ["loses to a power law", "no extrapolation", "underestimates", "spends fewer labels", "raising", "help less", "template curve, raises the median factor", "fewer labels than doubling and fewer rounds", "pays off on both counts"] {
             assert!(text.contains(words), "{words:?} missing from {text}");
         }
     }

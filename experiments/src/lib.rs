@@ -19,6 +19,7 @@ pub mod write;
 mod baselines;
 mod correlation;
 mod live_tasks;
+mod families;
 mod prose;
 mod strategies;
 
@@ -27,6 +28,7 @@ mod auc_table;
 mod coefficients;
 mod coefficients_live;
 mod cos_low_value;
+mod curve_families;
 mod curve_shape_error;
 mod curves;
 mod extrapolation_baseline;
@@ -34,6 +36,7 @@ mod family_agreement;
 mod live_curves;
 mod metric_correlations;
 mod prediction_error;
+mod label_planner;
 mod report;
 mod task_agreement;
 mod uncertainty;
@@ -53,8 +56,10 @@ pub fn sections() -> Vec<Box<dyn Experiment>> {
         Box::new(family_agreement::FamilyAgreement),
         Box::new(coefficients::CoefficientsExperiment),
         Box::new(curve_shape_error::CurveShapeError),
+        Box::new(curve_families::CurveFamilies),
         Box::new(extrapolation_baseline::ExtrapolationBaseline),
         Box::new(annotation_savings::AnnotationSavings),
+        Box::new(label_planner::LabelPlanner),
         Box::new(uncertainty::Uncertainty),
         Box::new(cos_low_value::CosLowValue),
         Box::new(live_curves::LiveCurves),

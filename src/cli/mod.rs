@@ -5,10 +5,13 @@
 
 mod auc;
 mod coslow;
+mod coefficients;
+mod fit;
 mod generate;
 mod model_args;
 mod model_info;
 mod numbers;
+mod plan;
 mod predict;
 mod project_data;
 mod score;
@@ -40,6 +43,10 @@ enum Command {
     Auc(auc::Args),
     /// Predict AUC, curve and budget from a CoS-Low value with a family's coefficients.
     Predict(predict::Args),
+    /// The next budget to annotate, from CoS-Low and the fine-tuned scores measured so far.
+    Plan(plan::Args),
+    /// Fit AUC = c · CoS-Low + I to your own tasks and write a coefficients CSV.
+    Fit(fit::Args),
     /// The task suite: list tasks with their splits, or show rendered prompts of one.
     Tasks(tasks::Args),
     /// Greedy-generate a continuation of a prompt (optionally as one chat turn).
@@ -75,6 +82,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Auc(args) => auc::run(args),
         Command::Predict(args) => predict::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Fit(args) => fit::run(args),
         Command::Tasks(args) => tasks::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Score(args) => score::run(args),

@@ -41,6 +41,35 @@ pub fn budget(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A probability strictly between 0 and 1 (a confidence).
+pub fn probability(text: &str) -> Result<f64, String> {
+    let value = finite(text)?;
+    if value > 0.0 && value < 1.0 { Ok(value) } else { Err("expected a probability in (0, 1)".to_string()) }
+}
+
+/// A measured round, `BUDGET=SCORE`: examples fine-tuned on, in (0, 5000], and the normalised
+/// score, in [0, 1] (0 = zero-shot, 1 = the ceiling).
+pub fn observed(text: &str) -> Result<(f64, f64), String> {
+    let (budget, score) = text
+        .split_once('=')
+        .ok_or_else(|| "expected BUDGET=SCORE, e.g. 400=0.62 (examples = normalised score)".to_string())?;
+    let budget = finite(budget).map_err(|e| format!("the budget before `=`: {e}"))?;
+    if !(budget > 0.0 && budget <= f64::from(MAX_BUDGET)) {
+        return Err(format!("the budget {budget} is not a number of examples in (0, {MAX_BUDGET}]"));
+    }
+    let score = finite(score).map_err(|e| format!("the score after `=`: {e}"))?;
+    if score > 1.0 {
+        return Err(format!(
+            "the score {score} is above the ceiling: scores are normalised, 1 = the ceiling (human level, or the best \
+             score when higher), 0 = zero-shot"
+        ));
+    }
+    if score < 0.0 {
+        return Err(format!("the score {score} is below 0, the zero-shot score: a fine-tuned score under zero-shot counts as 0"));
+    }
+    Ok((budget, score))
+}
+
 /// A whole number, 0 or more (a count, a seed).
 pub fn whole<T: std::str::FromStr>(text: &str) -> Result<T, String> {
     let text = text.trim();
@@ -69,6 +98,14 @@ mod tests {
         }
         assert_eq!(finite("x"), Err("expected a number".to_string()));
         assert_eq!(finite("-2.5"), Ok(-2.5));
+        assert_eq!(observed("400=0.62"), Ok((400.0, 0.62)));
+        assert!(observed("400").unwrap_err().contains("BUDGET=SCORE"));
+        assert!(observed("0=0.5").unwrap_err().contains("(0, 5000]"));
+        assert!(observed("x=0.5").unwrap_err().contains("before `=`"));
+        assert!(observed("100=1.2").unwrap_err().contains("above the ceiling"));
+        assert!(observed("100=-0.1").unwrap_err().contains("below 0"));
+        assert_eq!(probability("0.5"), Ok(0.5));
+        assert!(probability("1").is_err());
         assert_eq!(whole::<usize>("3"), Ok(3));
         assert!(whole::<usize>("-1").unwrap_err().contains("0 or more"));
         assert!(whole::<u64>("2.5").unwrap_err().contains("0 or more"));

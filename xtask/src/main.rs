@@ -62,9 +62,9 @@ enum Command {
         release: bool,
     },
     /// Run the file-reader fuzz test (tests/fuzz_readers.rs) at full size: seeded bad inputs for
-    /// each of its seven readers (the test suite runs 2,000 each).
+    /// each of its nine readers (the test suite runs 2,000 each).
     Fuzz {
-        /// Generated inputs per reader (7 readers: the default makes 140,000 in all).
+        /// Generated inputs per reader (9 readers: the default makes 180,000 in all).
         #[arg(long, default_value_t = 20_000)]
         cases: usize,
     },
