@@ -110,7 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bar.inc(1);
     }
     let ranked = values.iter().filter(|v| v.is_some()).count();
-    let low = low_confidence(&values, args.share);
+    let low = low_confidence(&values, args.share, 0);
     if low.len() < args.k {
         bail!(
             "{}: the lowest {:.0}% by confidence of {ranked} usable prompts is {} prompts, fewer than --k {}: give a pool \

@@ -31,12 +31,12 @@ pub fn confidence(
     Ok(generation.mean_confidence())
 }
 
-/// Indices of the `share` of prompts with the lowest confidence (at least one), lowest first;
-/// prompts without a confidence are left out, ties broken by index.
-pub fn low_confidence(confidence: &[Option<f64>], share: f64) -> Vec<usize> {
+/// Indices of the `share` of prompts with the lowest confidence (at least `at_least`, and at
+/// least one), lowest first; prompts without a confidence are left out, ties broken by index.
+pub fn low_confidence(confidence: &[Option<f64>], share: f64, at_least: usize) -> Vec<usize> {
     let mut ranked: Vec<(usize, f64)> = confidence.iter().enumerate().filter_map(|(i, c)| c.map(|c| (i, c))).collect();
     ranked.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    let take = ((share * ranked.len() as f64).ceil() as usize).max(1).min(ranked.len());
+    let take = ((share * ranked.len() as f64).ceil() as usize).max(at_least).max(1).min(ranked.len());
     ranked.into_iter().take(take).map(|(i, _)| i).collect()
 }
 
@@ -100,9 +100,10 @@ mod tests {
     #[test]
     fn the_low_share_is_the_least_confident_prompts() {
         let c = [Some(0.9), None, Some(0.2), Some(0.5), Some(0.2), Some(0.99)];
-        assert_eq!(low_confidence(&c, 0.1), vec![2]);
-        assert_eq!(low_confidence(&c, 0.5), vec![2, 4, 3]);
-        assert_eq!(low_confidence(&c, 1.0).len(), 5);
+        assert_eq!(low_confidence(&c, 0.1, 0), vec![2]);
+        assert_eq!(low_confidence(&c, 0.5, 0), vec![2, 4, 3]);
+        assert_eq!(low_confidence(&c, 1.0, 0).len(), 5);
+        assert_eq!(low_confidence(&c, 0.1, 2), vec![2, 4], "widened to k when the share is smaller");
     }
 
     #[test]

@@ -287,12 +287,12 @@ impl Study {
         let pool = self.pool(&loaded);
         let m = &self.profile.metrics;
         let (draw_seed, lora_seed) = (m.draw_seed + repeat as u64, m.lora_seed + repeat as u64);
-        let low = low_confidence(&confidence.confidence, m.low_confidence_share);
+        // A pool whose lowest share holds fewer than k prompts (a small task) gives its lowest k:
+        // `low_confidence_pool` in the cell says how many the draw was from.
+        let low = low_confidence(&confidence.confidence, m.low_confidence_share, m.k);
         if low.len() < m.k {
             bail!(
-                "{cell}: the pool's lowest {:.0}% by confidence has {} prompts, fewer than k = {} (raise pool_examples or \
-                 low_confidence_share, or lower k)",
-                m.low_confidence_share * 100.0,
+                "{cell}: the pool has {} prompts with a confidence, fewer than k = {} (raise pool_examples or lower k)",
                 low.len(),
                 m.k
             );
