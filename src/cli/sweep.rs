@@ -97,9 +97,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let study = study(&common)?;
             let mut out = std::io::stdout().lock();
             if cell.is_empty() {
-                let computed = study.run_all()?;
+                let swept = study.run_all()?;
+                let (computed, busy) = (swept.computed, swept.busy.len());
                 let total = study.cells().len();
-                writeln!(out, "sweep {}: {computed} cells computed, {} already done; results in {}", study.profile.name, total - computed, study.out.display())?;
+                let elsewhere = if busy == 0 { String::new() } else { format!(", {busy} being computed by another process (run again once it is done)") };
+                writeln!(out, "sweep {}: {computed} cells computed, {} already done{elsewhere}; results in {}", study.profile.name, total - computed - busy, study.out.display())?;
             } else {
                 for id in &cell {
                     let computed = study.run_cell(id).with_context(|| format!("cell {id}"))?;
