@@ -1,4 +1,6 @@
-//! `dataeff sweep plan|run`: the live study's cells for one model and one profile.
+//! `dataeff sweep plan|run|slurm`: the live study's cells for one model and one profile.
+
+mod slurm;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -25,7 +27,8 @@ stopped.
 Examples:
   dataeff sweep plan --profile quick
   dataeff sweep run --profile quick --model gemma-3-270m
-  dataeff sweep run --profile cpu --cell curve/hyperbaton/n64")]
+  dataeff sweep run --profile cpu --cell curve/hyperbaton/n64
+  dataeff sweep slurm --profile paper --model /shared/models/llama-8b --partition gpu --gpus 1 --time 04:00:00 --submit")]
 pub struct Args {
     #[command(subcommand)]
     action: Action,
@@ -64,6 +67,9 @@ enum Action {
         /// Skip the calibration (no ETA).
         #[arg(long)]
         no_calibrate: bool,
+        /// Fail (exit status 1) unless every cell is done: the last step of a cluster run.
+        #[arg(long)]
+        check: bool,
     },
     /// Compute every cell not done yet (or only the cells named with --cell).
     Run {
@@ -73,6 +79,28 @@ enum Action {
         /// metrics/hyperbaton/r0.
         #[arg(long, value_name = "ID")]
         cell: Vec<CellId>,
+    },
+    /// Write a SLURM job array over the cells not done yet (one array task per cell or chunk of
+    /// cells) and a gather step that runs after every task succeeded; print the sbatch commands,
+    /// or submit them with --submit. Running it again after failures submits only what is missing.
+    #[command(after_help = "\
+The results directory (--out) and the dataeff binary must be on a filesystem every node sees;
+the scripts pass the nodes DATAEFF_CACHE (the task data and known models) and run from the
+directory this command runs in. While a cell is computed its writer holds <cell>.json.lock
+(flock), so array tasks never compute one cell twice at once and a cancelled task leaves no
+cell that looks done. sbatch's refusal (an unknown partition, a time limit over the
+partition's) is reported with SLURM's own message; so is a job SLURM accepts but would leave
+pending forever (squeue's reason PartitionTimeLimit and the like), which is then cancelled.
+
+Examples:
+  dataeff sweep slurm --profile quick --max-parallel 4            # write the scripts, print the commands
+  dataeff sweep slurm --profile paper --model /shared/llama-8b --partition gpu --gpus 1 \\
+      --cpus 8 --mem 64 --time 06:00:00 --max-parallel 16 --submit")]
+    Slurm {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        slurm: slurm::SlurmArgs,
     },
 }
 
@@ -92,7 +120,8 @@ fn study(common: &Common) -> anyhow::Result<Study> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.action {
-        Action::Plan { common, no_calibrate } => plan(&common, no_calibrate),
+        Action::Plan { common, no_calibrate, check } => plan(&common, no_calibrate, check),
+        Action::Slurm { common, slurm } => slurm::run(&common, &slurm),
         Action::Run { common, cell } => {
             let study = study(&common)?;
             let mut out = std::io::stdout().lock();
@@ -113,7 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-fn plan(common: &Common, no_calibrate: bool) -> anyhow::Result<()> {
+fn plan(common: &Common, no_calibrate: bool, check: bool) -> anyhow::Result<()> {
     let study = study(common)?;
     let calibration = if no_calibrate { None } else { Some(calibrate(&study)?) };
     let mut out = std::io::stdout().lock();
@@ -131,6 +160,7 @@ fn plan(common: &Common, no_calibrate: bool) -> anyhow::Result<()> {
     }
     writeln!(out, "{:<48} {:<8} {:>10}", "cell", "status", "estimate")?;
     let (mut done, mut remaining, mut total) = (0usize, 0.0, 0.0);
+    let mut not_done = Vec::new();
     let mut current: Option<(String, dataeff::study::plan::TokenCounts, usize)> = None;
     for cell in study.cells() {
         let status = study.status(&cell)?;
@@ -153,6 +183,7 @@ fn plan(common: &Common, no_calibrate: bool) -> anyhow::Result<()> {
         if status == Status::Done {
             done += 1;
         } else {
+            not_done.push(cell.to_string());
             remaining += seconds.unwrap_or(0.0);
         }
         total += seconds.unwrap_or(0.0);
@@ -163,6 +194,11 @@ fn plan(common: &Common, no_calibrate: bool) -> anyhow::Result<()> {
     writeln!(out, "{done} of {cells} cells done")?;
     if calibration.is_some() {
         writeln!(out, "ETA {} for the {} cells to do (whole profile: {})", duration(remaining), cells - done, duration(total))?;
+    }
+    if check && !not_done.is_empty() {
+        let shown = not_done.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        let more = if not_done.len() > 5 { format!(" and {} more", not_done.len() - 5) } else { String::new() };
+        anyhow::bail!("--check: {} of {cells} cells are not done ({shown}{more}) in {}", not_done.len(), study.out.display());
     }
     Ok(())
 }
