@@ -223,6 +223,9 @@ fn a_slurm_array_writes_the_bytes_of_a_local_sweep_and_a_cancelled_task_is_resub
     eprintln!("cancelled array task {task} ({victim}) {:.1} s after its lock appeared", t.elapsed().as_secs_f64());
     wait_for(&format!("{job},{gather}"), limit);
     assert!(!killed.join(format!("cells/{victim}.json")).exists(), "the cancel came too late: {victim} finished (raise max_steps)");
+    if let Ok(holder) = std::fs::read_to_string(&lock) {
+        eprintln!("the cancelled writer left its lock file ({}), unlocked: the resubmitted task takes it", holder.trim());
+    }
     let task_states = states(&job);
     assert!(task_states.iter().any(|s| s == "CANCELLED"), "{task_states:?}");
     assert_eq!(task_states.iter().filter(|s| *s == "COMPLETED").count(), 11, "{task_states:?}");

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::Subcommand;
 
 use dataeff::study::cells::{CellId, Status};
-use dataeff::study::plan::{calibrate, estimate, token_counts};
+use dataeff::study::plan::{Work, calibrate, token_counts, work};
 use dataeff::study::sweep::default_out;
 use dataeff::study::{Profile, Study};
 
@@ -162,19 +162,20 @@ fn plan(common: &Common, no_calibrate: bool, check: bool) -> anyhow::Result<()> 
     let (mut done, mut remaining, mut total) = (0usize, 0.0, 0.0);
     let mut not_done = Vec::new();
     let mut current: Option<(String, dataeff::study::plan::TokenCounts, usize)> = None;
+    let (mut work_all, mut work_left) = (Work::default(), Work::default());
     for cell in study.cells() {
         let status = study.status(&cell)?;
-        let seconds = match &calibration {
-            Some(c) => {
-                if current.as_ref().is_none_or(|(t, _, _)| t != cell.task()) {
-                    let loaded = study.task(cell.task())?;
-                    current = Some((cell.task().to_string(), token_counts(&study, &loaded)?, study.label_count(&loaded)));
-                }
-                let (_, tokens, labels) = current.as_ref().expect("set above");
-                Some(estimate(&study, &cell, c, tokens, *labels))
-            }
-            None => None,
-        };
+        if current.as_ref().is_none_or(|(t, _, _)| t != cell.task()) {
+            let loaded = study.task(cell.task())?;
+            current = Some((cell.task().to_string(), token_counts(&study, &loaded)?, study.label_count(&loaded)));
+        }
+        let (_, tokens, labels) = current.as_ref().expect("set above");
+        let cell_work = work(&study, &cell, tokens, *labels);
+        work_all += cell_work;
+        if status != Status::Done {
+            work_left += cell_work;
+        }
+        let seconds = calibration.as_ref().map(|c| cell_work.seconds(c));
         let word = match status {
             Status::Done => "done",
             Status::Stale => "stale",
@@ -194,6 +195,13 @@ fn plan(common: &Common, no_calibrate: bool, check: bool) -> anyhow::Result<()> 
     writeln!(out, "{done} of {cells} cells done")?;
     if calibration.is_some() {
         writeln!(out, "ETA {} for the {} cells to do (whole profile: {})", duration(remaining), cells - done, duration(total))?;
+    }
+    let tokens = |w: &Work| {
+        format!("{:.3e} training, {:.3e} forward, {:.3e} generated, {:.3e} gradient tokens", w.train, w.prefill, w.decode, w.gradient)
+    };
+    writeln!(out, "work of the whole profile: {}", tokens(&work_all))?;
+    if done > 0 && done < cells {
+        writeln!(out, "work of the cells to do: {}", tokens(&work_left))?;
     }
     if check && !not_done.is_empty() {
         let shown = not_done.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
