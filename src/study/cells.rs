@@ -157,15 +157,11 @@ impl CellLock {
         }
         loop {
             let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = holder(&mut file);
-                    let Some(tell) = waiting.as_mut() else { return Ok(Claim::Busy(holder)) };
-                    tell(&holder);
-                    file.lock()?;
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            if !flock::try_lock(&file)? {
+                let holder = holder(&mut file);
+                let Some(tell) = waiting.as_mut() else { return Ok(Claim::Busy(holder)) };
+                tell(&holder);
+                flock::lock(&file)?;
             }
             // The previous holder removes the file before it unlocks: if the path now names
             // another file (or none), this lock guards nothing; start again.
@@ -184,8 +180,58 @@ impl Drop for CellLock {
     fn drop(&mut self) {
         // Remove while still locked, then unlock by closing (the file is dropped after this).
         let _ = std::fs::remove_file(&self.path);
-        let _ = self.file.unlock();
+        flock::unlock(&self.file);
     }
+}
+
+/// `flock(2)`, exclusive, on the whole file.
+#[cfg(unix)]
+mod flock {
+    use std::fs::File;
+    use std::os::fd::AsRawFd as _;
+
+    fn call(file: &File, operation: libc::c_int) -> std::io::Result<()> {
+        loop {
+            // SAFETY: flock on a descriptor this `File` owns, for the duration of the call.
+            if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
+                return Ok(());
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+
+    /// `true` when the lock was taken, `false` when another open file holds it.
+    pub fn try_lock(file: &File) -> std::io::Result<bool> {
+        match call(file, libc::LOCK_EX | libc::LOCK_NB) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn lock(file: &File) -> std::io::Result<()> {
+        call(file, libc::LOCK_EX)
+    }
+
+    pub fn unlock(file: &File) {
+        let _ = call(file, libc::LOCK_UN);
+    }
+}
+
+/// Without flock, no lock: two writers of one cell then cost time, not correctness (see [`CellLock`]).
+#[cfg(not(unix))]
+mod flock {
+    use std::fs::File;
+    pub fn try_lock(_: &File) -> std::io::Result<bool> {
+        Ok(true)
+    }
+    pub fn lock(_: &File) -> std::io::Result<()> {
+        Ok(())
+    }
+    pub fn unlock(_: &File) {}
 }
 
 /// The `host pid` written in a held lock file (`unknown` while its writer has not written it yet).
