@@ -1,4 +1,6 @@
-//! `dataeff sweep plan|run`: the live study's cells for one model and one profile.
+//! `dataeff sweep plan|run|slurm`: the live study's cells for one model and one profile.
+
+mod slurm;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -7,7 +9,7 @@ use anyhow::Context as _;
 use clap::Subcommand;
 
 use dataeff::study::cells::{CellId, Status};
-use dataeff::study::plan::{calibrate, estimate, token_counts};
+use dataeff::study::plan::{Work, calibrate, token_counts, work};
 use dataeff::study::sweep::default_out;
 use dataeff::study::{Profile, Study};
 
@@ -25,7 +27,8 @@ stopped.
 Examples:
   dataeff sweep plan --profile quick
   dataeff sweep run --profile quick --model gemma-3-270m
-  dataeff sweep run --profile cpu --cell curve/hyperbaton/n64")]
+  dataeff sweep run --profile cpu --cell curve/hyperbaton/n64
+  dataeff sweep slurm --profile paper --model /shared/models/llama-8b --partition gpu --gpus 1 --time 04:00:00 --submit")]
 pub struct Args {
     #[command(subcommand)]
     action: Action,
@@ -64,6 +67,9 @@ enum Action {
         /// Skip the calibration (no ETA).
         #[arg(long)]
         no_calibrate: bool,
+        /// Fail (exit status 1) unless every cell is done: the last step of a cluster run.
+        #[arg(long)]
+        check: bool,
     },
     /// Compute every cell not done yet (or only the cells named with --cell).
     Run {
@@ -73,6 +79,28 @@ enum Action {
         /// metrics/hyperbaton/r0.
         #[arg(long, value_name = "ID")]
         cell: Vec<CellId>,
+    },
+    /// Write a SLURM job array over the cells not done yet (one array task per cell or chunk of
+    /// cells) and a gather step that runs after every task succeeded; print the sbatch commands,
+    /// or submit them with --submit. Running it again after failures submits only what is missing.
+    #[command(after_help = "\
+The results directory (--out) and the dataeff binary must be on a filesystem every node sees;
+the scripts pass the nodes DATAEFF_CACHE (the task data and known models) and run from the
+directory this command runs in. While a cell is computed its writer holds <cell>.json.lock
+(flock), so array tasks never compute one cell twice at once and a cancelled task leaves no
+cell that looks done. sbatch's refusal (an unknown partition, a time limit over the
+partition's) is reported with SLURM's own message; so is a job SLURM accepts but would leave
+pending forever (squeue's reason PartitionTimeLimit and the like), which is then cancelled.
+
+Examples:
+  dataeff sweep slurm --profile quick --max-parallel 4            # write the scripts, print the commands
+  dataeff sweep slurm --profile paper --model /shared/llama-8b --partition gpu --gpus 1 \\
+      --cpus 8 --mem 64 --time 06:00:00 --max-parallel 16 --submit")]
+    Slurm {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        slurm: slurm::SlurmArgs,
     },
 }
 
@@ -92,14 +120,17 @@ fn study(common: &Common) -> anyhow::Result<Study> {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     match args.action {
-        Action::Plan { common, no_calibrate } => plan(&common, no_calibrate),
+        Action::Plan { common, no_calibrate, check } => plan(&common, no_calibrate, check),
+        Action::Slurm { common, slurm } => slurm::run(&common, &slurm),
         Action::Run { common, cell } => {
             let study = study(&common)?;
             let mut out = std::io::stdout().lock();
             if cell.is_empty() {
-                let computed = study.run_all()?;
+                let swept = study.run_all()?;
+                let (computed, busy) = (swept.computed, swept.busy.len());
                 let total = study.cells().len();
-                writeln!(out, "sweep {}: {computed} cells computed, {} already done; results in {}", study.profile.name, total - computed, study.out.display())?;
+                let elsewhere = if busy == 0 { String::new() } else { format!(", {busy} being computed by another process (run again once it is done)") };
+                writeln!(out, "sweep {}: {computed} cells computed, {} already done{elsewhere}; results in {}", study.profile.name, total - computed - busy, study.out.display())?;
             } else {
                 for id in &cell {
                     let computed = study.run_cell(id).with_context(|| format!("cell {id}"))?;
@@ -111,7 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 }
 
-fn plan(common: &Common, no_calibrate: bool) -> anyhow::Result<()> {
+fn plan(common: &Common, no_calibrate: bool, check: bool) -> anyhow::Result<()> {
     let study = study(common)?;
     let calibration = if no_calibrate { None } else { Some(calibrate(&study)?) };
     let mut out = std::io::stdout().lock();
@@ -129,20 +160,22 @@ fn plan(common: &Common, no_calibrate: bool) -> anyhow::Result<()> {
     }
     writeln!(out, "{:<48} {:<8} {:>10}", "cell", "status", "estimate")?;
     let (mut done, mut remaining, mut total) = (0usize, 0.0, 0.0);
+    let mut not_done = Vec::new();
     let mut current: Option<(String, dataeff::study::plan::TokenCounts, usize)> = None;
+    let (mut work_all, mut work_left) = (Work::default(), Work::default());
     for cell in study.cells() {
         let status = study.status(&cell)?;
-        let seconds = match &calibration {
-            Some(c) => {
-                if current.as_ref().is_none_or(|(t, _, _)| t != cell.task()) {
-                    let loaded = study.task(cell.task())?;
-                    current = Some((cell.task().to_string(), token_counts(&study, &loaded)?, study.label_count(&loaded)));
-                }
-                let (_, tokens, labels) = current.as_ref().expect("set above");
-                Some(estimate(&study, &cell, c, tokens, *labels))
-            }
-            None => None,
-        };
+        if current.as_ref().is_none_or(|(t, _, _)| t != cell.task()) {
+            let loaded = study.task(cell.task())?;
+            current = Some((cell.task().to_string(), token_counts(&study, &loaded)?, study.label_count(&loaded)));
+        }
+        let (_, tokens, labels) = current.as_ref().expect("set above");
+        let cell_work = work(&study, &cell, tokens, *labels);
+        work_all += cell_work;
+        if status != Status::Done {
+            work_left += cell_work;
+        }
+        let seconds = calibration.as_ref().map(|c| cell_work.seconds(c));
         let word = match status {
             Status::Done => "done",
             Status::Stale => "stale",
@@ -151,6 +184,7 @@ fn plan(common: &Common, no_calibrate: bool) -> anyhow::Result<()> {
         if status == Status::Done {
             done += 1;
         } else {
+            not_done.push(cell.to_string());
             remaining += seconds.unwrap_or(0.0);
         }
         total += seconds.unwrap_or(0.0);
@@ -161,6 +195,18 @@ fn plan(common: &Common, no_calibrate: bool) -> anyhow::Result<()> {
     writeln!(out, "{done} of {cells} cells done")?;
     if calibration.is_some() {
         writeln!(out, "ETA {} for the {} cells to do (whole profile: {})", duration(remaining), cells - done, duration(total))?;
+    }
+    let tokens = |w: &Work| {
+        format!("{:.3e} training, {:.3e} forward, {:.3e} generated, {:.3e} gradient tokens", w.train, w.prefill, w.decode, w.gradient)
+    };
+    writeln!(out, "work of the whole profile: {}", tokens(&work_all))?;
+    if done > 0 && done < cells {
+        writeln!(out, "work of the cells to do: {}", tokens(&work_left))?;
+    }
+    if check && !not_done.is_empty() {
+        let shown = not_done.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        let more = if not_done.len() > 5 { format!(" and {} more", not_done.len() - 5) } else { String::new() };
+        anyhow::bail!("--check: {} of {cells} cells are not done ({shown}{more}) in {}", not_done.len(), study.out.display());
     }
     Ok(())
 }

@@ -97,27 +97,67 @@ pub fn calibrate(study: &Study) -> anyhow::Result<Calibration> {
     Ok(Calibration { train, prefill: prefill / prompt.len() as f64, decode, gradient })
 }
 
-/// Estimated seconds of `cell` (an upper bound on generation: the zero-shot model is assumed to
-/// use all its new tokens, a fine-tuned one its answer's length plus the end marker).
-pub fn estimate(study: &Study, cell: &CellId, cal: &Calibration, tokens: &TokenCounts, labels: usize) -> f64 {
+/// Tokens of each kind of work a cell does: what a [`Calibration`] prices, and what another
+/// machine's throughput turns into its own hours.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Work {
+    /// Tokens through forward + backward + optimiser (fine-tuning steps).
+    pub train: f64,
+    /// Tokens through a forward pass (prompts, validation, label scores).
+    pub prefill: f64,
+    /// Tokens generated one at a time.
+    pub decode: f64,
+    /// Tokens of per-example LoRA gradients (CoS-Low and the comparison metrics).
+    pub gradient: f64,
+}
+
+impl Work {
+    /// Seconds on the machine `cal` measured.
+    pub fn seconds(&self, cal: &Calibration) -> f64 {
+        self.train * cal.train + self.prefill * cal.prefill + self.decode * cal.decode + self.gradient * cal.gradient
+    }
+}
+
+impl std::ops::AddAssign for Work {
+    fn add_assign(&mut self, other: Work) {
+        self.train += other.train;
+        self.prefill += other.prefill;
+        self.decode += other.decode;
+        self.gradient += other.gradient;
+    }
+}
+
+/// The work of `cell` (an upper bound on generation: the zero-shot model is assumed to use all
+/// its new tokens, a fine-tuned one its answer's length plus the end marker).
+pub fn work(study: &Study, cell: &CellId, tokens: &TokenCounts, labels: usize) -> Work {
     let p = &study.profile;
     let seq = tokens.prompt + tokens.answer;
-    let test = |generated: f64| {
-        p.test_examples as f64
-            * (tokens.prompt * cal.prefill + generated * cal.decode + labels as f64 * seq * cal.prefill)
+    let test = |generated: f64| Work {
+        prefill: p.test_examples as f64 * (tokens.prompt + labels as f64 * seq),
+        decode: p.test_examples as f64 * generated,
+        ..Work::default()
     };
     match cell {
         CellId::Curve { budget: 0, .. } => test(p.eval.max_new_tokens as f64),
         CellId::Curve { budget, .. } => {
             let steps = p.train.max_steps as f64;
-            let per_step = (p.train.batch_size * p.train.grad_accumulation).min(*budget) as f64 * seq * cal.train;
+            let per_step = (p.train.batch_size * p.train.grad_accumulation).min(*budget) as f64 * seq;
             let evals = if p.selection.enabled { (steps / p.selection.eval_every as f64).ceil() } else { 0.0 };
-            let validation = evals * p.validation_size(*budget) as f64 * seq * cal.prefill;
-            steps * per_step + validation + test((tokens.answer + 1.0).min(p.eval.max_new_tokens as f64))
+            let mut out = test((tokens.answer + 1.0).min(p.eval.max_new_tokens as f64));
+            out.train = steps * per_step;
+            out.prefill += evals * p.validation_size(*budget) as f64 * seq;
+            out
         }
-        CellId::Confidence { .. } => {
-            p.pool_examples as f64 * (tokens.prompt * cal.prefill + p.metrics.max_new_tokens as f64 * cal.decode)
-        }
-        CellId::Metrics { .. } => 2.0 * p.metrics.k as f64 * seq * cal.gradient,
+        CellId::Confidence { .. } => Work {
+            prefill: p.pool_examples as f64 * tokens.prompt,
+            decode: p.pool_examples as f64 * p.metrics.max_new_tokens as f64,
+            ..Work::default()
+        },
+        CellId::Metrics { .. } => Work { gradient: 2.0 * p.metrics.k as f64 * seq, ..Work::default() },
     }
+}
+
+/// Estimated seconds of `cell` on the machine `cal` measured: its [`work`] priced.
+pub fn estimate(study: &Study, cell: &CellId, cal: &Calibration, tokens: &TokenCounts, labels: usize) -> f64 {
+    work(study, cell, tokens, labels).seconds(cal)
 }

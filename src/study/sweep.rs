@@ -14,7 +14,7 @@ use anyhow::{Context as _, bail};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::cells::{CellId, Status, status};
+use super::cells::{CellId, CellLock, Claim, Status, status};
 use super::coslow::{draw, draw_rng, gradients, low_confidence, mean_norm, median_cosine};
 use super::finetune::{finetune, trainable_model};
 use super::key::{address, model_key, model_sha256, task_key};
@@ -140,32 +140,45 @@ impl Study {
         Ok(status(&cell.path(&self.out), &address(&self.key(cell)?)))
     }
 
-    /// Run every cell not yet done; returns how many were computed.
-    pub fn run_all(&self) -> anyhow::Result<usize> {
+    /// Run every cell not yet done, skipping (and reporting) those another live process is
+    /// computing now.
+    pub fn run_all(&self) -> anyhow::Result<Swept> {
         self.write_profile_copy()?;
         let cells = self.cells();
         let bar = self.progress.bar(cells.len(), format!("sweep {} ({})", self.profile.name, self.out.display()));
-        let mut computed = 0;
+        let mut swept = Swept { computed: 0, busy: Vec::new() };
         for cell in &cells {
             bar.set_message(cell.to_string());
-            if self.run_cell(cell)? {
-                computed += 1;
+            match self.run_cell_as(cell, false)? {
+                Outcome::Computed => swept.computed += 1,
+                Outcome::Done => {}
+                Outcome::Busy(holder) => {
+                    self.progress.println(format!("{cell}: skipped, {holder} is computing it"));
+                    swept.busy.push((cell.clone(), holder));
+                }
             }
             bar.inc(1);
         }
         bar.finish_and_clear();
-        Ok(computed)
+        Ok(swept)
     }
 
     /// The profile the results came from, beside them.
-    fn write_profile_copy(&self) -> anyhow::Result<()> {
+    pub fn write_profile_copy(&self) -> anyhow::Result<()> {
         let text = toml::to_string(&self.profile).context("writing the profile as TOML")?;
         let path = self.out.join("profile.toml");
         write_atomic(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
     }
 
-    /// Compute `cell` unless it is done; `true` when it was computed.
+    /// Compute `cell` unless it is done; `true` when it was computed. A cell another process is
+    /// computing is waited for (and then found done).
     pub fn run_cell(&self, cell: &CellId) -> anyhow::Result<bool> {
+        Ok(matches!(self.run_cell_as(cell, true)?, Outcome::Computed))
+    }
+
+    /// Compute `cell` unless it is done, under its [`CellLock`]; a cell locked by another live
+    /// writer is waited for when `wait`, else left to it.
+    fn run_cell_as(&self, cell: &CellId, wait: bool) -> anyhow::Result<Outcome> {
         if !self.cells().contains(cell) {
             bail!("cell `{cell}` is not in profile `{}` (`dataeff sweep plan` lists its cells)", self.profile.name);
         }
@@ -173,7 +186,21 @@ impl Study {
         let key_sha256 = address(&key);
         let path = cell.path(&self.out);
         if status(&path, &key_sha256) == Status::Done {
-            return Ok(false);
+            return Ok(Outcome::Done);
+        }
+        let locking = || format!("locking {}", CellLock::path_of(&path).display());
+        let lock = if wait {
+            let tell = |holder: &str| self.progress.println(format!("{cell}: waiting for {holder}, who is computing it"));
+            CellLock::acquire(&path, tell).with_context(locking)?
+        } else {
+            match CellLock::try_acquire(&path).with_context(locking)? {
+                Claim::Held(lock) => lock,
+                Claim::Busy(holder) => return Ok(Outcome::Busy(holder)),
+            }
+        };
+        // The writer we waited for (or one that finished between the check and the lock) did it.
+        if status(&path, &key_sha256) == Status::Done {
+            return Ok(Outcome::Done);
         }
         let started = Instant::now();
         let value = match cell {
@@ -182,8 +209,9 @@ impl Study {
             CellId::Metrics { task, repeat } => serialise(&self.metrics_cell(cell, task, *repeat, key, key_sha256)?)?,
         };
         write_atomic(&path, value.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        drop(lock);
         self.log_timing(cell, started.elapsed().as_secs_f64())?;
-        Ok(true)
+        Ok(Outcome::Computed)
     }
 
     /// Wall time per cell, appended to `timings.jsonl` (not a cell: resuming may repeat a line).
@@ -338,6 +366,24 @@ impl Study {
         }
         loaded.splits.test.first().map_or(0, |e| candidates(&loaded.task, e).len())
     }
+}
+
+/// What [`Study::run_all`] did.
+#[derive(Debug)]
+pub struct Swept {
+    pub computed: usize,
+    /// Cells skipped because another live process held their lock, with its `host pid`.
+    pub busy: Vec<(CellId, String)>,
+}
+
+/// What became of one cell asked for.
+#[derive(Debug)]
+enum Outcome {
+    Computed,
+    /// Done already, or by the writer waited for.
+    Done,
+    /// Held by another live writer (`host pid`).
+    Busy(String),
 }
 
 /// A cell as pretty JSON with a final newline.

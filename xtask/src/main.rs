@@ -6,6 +6,7 @@ mod fetch_data;
 mod fetch_model;
 mod live;
 mod pip;
+mod slurm_test;
 mod transcribe;
 
 use std::io::Write as _;
@@ -61,6 +62,12 @@ enum Command {
         #[arg(long)]
         release: bool,
     },
+    /// The sweep on a real SLURM: install Debian's slurm-wlm and munge if missing (apt-get, as
+    /// root), start a one-node cluster under a temporary directory, run the quick profile's
+    /// cells on a tiny checkpoint as a job array and check them byte-identical to a local sweep,
+    /// then cancel an array task mid-cell and check that resubmitting finishes with the same
+    /// bytes (tests/study_slurm.rs); the daemons are stopped at the end, pass or fail.
+    SlurmTest,
     /// Run the file-reader fuzz test (tests/fuzz_readers.rs) at full size: seeded bad inputs for
     /// each of its nine readers (the test suite runs 2,000 each).
     Fuzz {
@@ -179,6 +186,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             // The live study's quick profile end to end, into a temporary directory.
             let tmp = tempfile::tempdir()?;
             live::run(&root, "quick", dataeff::provenance::DEFAULT_MODEL, Some(tmp.path()), false)?;
+        }
+        Command::SlurmTest => {
+            // The cluster test runs the suite's real task data (on a tiny random model).
+            fetch_data::run(&dataeff::provenance::cache_dir(), false)?;
+            slurm_test::run(&root)?;
         }
         Command::Live { profile, model, out, release } => live::run(&root, &profile, &model, out.as_deref(), release)?,
         Command::Fuzz { cases } => {
