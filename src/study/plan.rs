@@ -132,9 +132,11 @@ impl std::ops::AddAssign for Work {
 pub fn work(study: &Study, cell: &CellId, tokens: &TokenCounts, labels: usize) -> Work {
     let p = &study.profile;
     let seq = tokens.prompt + tokens.answer;
+    // Labels are scored from the generation's prompt pass: each is one short pass through the
+    // KV cache, which costs about what one decoding step does (both are per-op overhead bound).
     let test = |generated: f64| Work {
-        prefill: p.test_examples as f64 * (tokens.prompt + labels as f64 * seq),
-        decode: p.test_examples as f64 * generated,
+        prefill: p.test_examples as f64 * tokens.prompt,
+        decode: p.test_examples as f64 * (generated + labels as f64),
         ..Work::default()
     };
     match cell {
