@@ -181,6 +181,78 @@ impl LiveResults {
     }
 }
 
+impl LiveResults {
+    /// The model's budget grid: every fine-tuning budget (> 0) any of its tasks has a curve cell
+    /// for, so that all its tasks share one axis.
+    pub fn budget_grid(&self) -> Result<crate::curve::BudgetGrid, String> {
+        let budgets: std::collections::BTreeSet<u32> =
+            self.curves.values().flatten().map(|c| c.budget as u32).filter(|&n| n > 0).collect();
+        if budgets.is_empty() {
+            return Err("no fine-tuning budget (> 0) in the curve cells".to_string());
+        }
+        crate::curve::BudgetGrid::new(budgets.into_iter().collect::<Vec<_>>()).map_err(|e| e.to_string())
+    }
+
+    /// The summary tables of the results, as CSV text by file name: `curves.csv` (task, budget,
+    /// score, format_free_score, n_test, skipped), `auc.csv` (task, auc, zero_shot, ceiling,
+    /// format_free_auc, note: the AUC on [`Self::budget_grid`] with ceiling = the curve's best
+    /// score) and `metrics.csv` (task, repeat, draw_seed, lora_seed, zero_shot, grad_norm_k,
+    /// conf_avg_k, cos_sim_k, coslow).
+    pub fn summary_tables(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        let number = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
+        let mut curves = csv::Writer::from_writer(Vec::new());
+        curves.write_record(["task", "budget", "score", "format_free_score", "n_test", "skipped"])?;
+        for (task, cells) in &self.curves {
+            for c in cells {
+                let skipped = c.skipped.clone().unwrap_or_default();
+                curves.write_record([task.clone(), c.budget.to_string(), number(c.score), number(c.label_score), c.test_examples.to_string(), skipped])?;
+            }
+        }
+        let grid = self.budget_grid();
+        let auc_of = |points: Option<Vec<(usize, f64)>>| -> Result<crate::curve::AucSummary, String> {
+            let grid = grid.as_ref().map_err(Clone::clone)?;
+            let points: Vec<(u32, f64)> = points.ok_or("a run budget has no score")?.into_iter().map(|(n, v)| (n as u32, v)).collect();
+            grid.auc(&points, None).map_err(|e| e.to_string())
+        };
+        let mut aucs = csv::Writer::from_writer(Vec::new());
+        aucs.write_record(["task", "auc", "zero_shot", "ceiling", "format_free_auc", "note"])?;
+        for task in self.curves.keys() {
+            let zero_shot = self.curve(task).and_then(|p| p.iter().find(|(n, _)| *n == 0).map(|p| p.1));
+            let (auc, ceiling, note) = match auc_of(self.curve(task)) {
+                Ok(s) => (Some(s.extrapolation_auc), Some(s.human_eval), String::new()),
+                Err(e) => (None, None, e),
+            };
+            let label = self.label_curve(task).map(|p| auc_of(Some(p)));
+            let label_auc = label.as_ref().and_then(|r| r.as_ref().ok()).map(|s| s.extrapolation_auc);
+            let note = match (&note[..], label) {
+                ("", Some(Err(e))) => format!("format-free: {e}"),
+                _ => note,
+            };
+            aucs.write_record([task.clone(), number(auc), number(zero_shot), number(ceiling), number(label_auc), note])?;
+        }
+        let mut metrics = csv::Writer::from_writer(Vec::new());
+        metrics.write_record(["task", "repeat", "draw_seed", "lora_seed", "zero_shot", "grad_norm_k", "conf_avg_k", "cos_sim_k", "coslow"])?;
+        for (task, cells) in &self.metrics {
+            let zero_shot = self.curve(task).and_then(|p| p.iter().find(|(n, _)| *n == 0).map(|p| p.1));
+            for c in cells {
+                metrics.write_record([
+                    task.clone(),
+                    c.repeat.to_string(),
+                    c.draw_seed.to_string(),
+                    c.lora_seed.to_string(),
+                    number(zero_shot),
+                    c.grad_norm_k.to_string(),
+                    c.conf_avg_k.to_string(),
+                    c.cos_sim_k.to_string(),
+                    c.cos_low.to_string(),
+                ])?;
+            }
+        }
+        let text = |w: csv::Writer<Vec<u8>>| -> anyhow::Result<String> { Ok(String::from_utf8(w.into_inner()?)?) };
+        Ok(vec![("curves.csv", text(curves)?), ("auc.csv", text(aucs)?), ("metrics.csv", text(metrics)?)])
+    }
+}
+
 fn carried(cells: &[CurveCell], score: impl Fn(&CurveCell) -> Option<f64>) -> Option<Vec<(usize, f64)>> {
     let mut out = Vec::with_capacity(cells.len());
     let mut last = None;

@@ -160,6 +160,22 @@ fn changing_an_input_recomputes_the_cells_that_depend_on_it() {
     assert_eq!(computed(&sweep(model.path(), &longer, &out, &prompts_flag)), 12);
     assert_eq!(changed(&templated, &addresses(&out)).len(), 12);
     assert_eq!(computed(&sweep(model.path(), &longer, &out, &prompts_flag)), 0);
+
+    // The summary tables come from the cells alone.
+    let output = Command::new(env!("CARGO_BIN_EXE_dataeff"))
+        .args(["sweep", "gather", "--model"])
+        .arg(model.path())
+        .arg("--profile")
+        .arg(&longer)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let rows = |name: &str| std::fs::read_to_string(out.join(name)).unwrap().lines().count() - 1;
+    assert_eq!((rows("curves.csv"), rows("auc.csv"), rows("metrics.csv")), (6, 2, 4));
+    let auc = std::fs::read_to_string(out.join("auc.csv")).unwrap();
+    assert!(auc.starts_with("task,auc,zero_shot,ceiling,format_free_auc,note\n"), "{auc}");
 }
 
 #[test]

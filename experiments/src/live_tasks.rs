@@ -163,13 +163,7 @@ pub fn live_models(ctx: &Context) -> Vec<LiveModel> {
 }
 
 fn live_model(ctx: &Context, results: &LiveResults) -> LiveModel {
-    let budgets: BTreeSet<u32> =
-        results.curves.values().flatten().map(|c| c.budget as u32).filter(|&n| n > 0).collect();
-    let grid = if budgets.is_empty() {
-        Err("no fine-tuning budget (> 0) in the curve cells".to_string())
-    } else {
-        BudgetGrid::new(budgets.into_iter().collect::<Vec<_>>()).map_err(|e| e.to_string())
-    };
+    let grid = results.budget_grid();
     let names: BTreeSet<&String> = results.curves.keys().chain(results.metrics.keys()).collect();
     let tasks = names.into_iter().map(|task| live_task(ctx, results, &grid, task)).collect();
     LiveModel { model: results.model.clone(), grid, tasks }

@@ -71,6 +71,14 @@ enum Action {
         #[arg(long)]
         check: bool,
     },
+    /// Write the summary tables of the results directory's cells: curves.csv (task, budget, score,
+    /// format_free_score, n_test, skipped), auc.csv (task, auc, zero_shot, ceiling, format_free_auc,
+    /// note) and metrics.csv (task, repeat, draw_seed, lora_seed, zero_shot, grad_norm_k, conf_avg_k,
+    /// cos_sim_k, coslow). Reads only the cells; runs no model.
+    Gather {
+        #[command(flatten)]
+        common: Common,
+    },
     /// Compute every cell not done yet (or only the cells named with --cell).
     Run {
         #[command(flatten)]
@@ -122,6 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.action {
         Action::Plan { common, no_calibrate, check } => plan(&common, no_calibrate, check),
         Action::Slurm { common, slurm } => slurm::run(&common, &slurm),
+        Action::Gather { common } => gather(&common),
         Action::Run { common, cell } => {
             let study = study(&common)?;
             let mut out = std::io::stdout().lock();
@@ -140,6 +149,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn gather(common: &Common) -> anyhow::Result<()> {
+    let root = super::project_data::project_root().map_err(anyhow::Error::msg)?;
+    let out = common.out.clone().unwrap_or_else(|| default_out(&root, &common.model));
+    anyhow::ensure!(out.join("cells").is_dir(), "{} has no cells/ (run `dataeff sweep run` first)", out.display());
+    let results = dataeff::live::LiveResults::read(&out)?;
+    let mut stdout = std::io::stdout().lock();
+    for (name, text) in results.summary_tables()? {
+        let path = out.join(name);
+        dataeff::fsio::write_atomic(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        writeln!(stdout, "wrote {} ({} rows)", path.display(), text.lines().count().saturating_sub(1))?;
+    }
+    Ok(())
 }
 
 fn plan(common: &Common, no_calibrate: bool, check: bool) -> anyhow::Result<()> {

@@ -170,7 +170,7 @@ pub fn scripts(cells: &[CellId], node: &Node, options: &ArrayOptions, dir: &Path
     let mut gather = header(&format!("{}-gather", options.job_name), &gather_resources, false);
     writeln!(gather, "#SBATCH --output={}/gather_%j.out", logs.display())?;
     writeln!(gather, "#")?;
-    writeln!(gather, "# Runs after every task of the array succeeded (afterok): checks that every cell is done.")?;
+    writeln!(gather, "# Runs after every task of the array succeeded (afterok): checks that every cell is done, then writes the summary tables.")?;
     prelude(&mut gather, node, &gather_resources, "SLURM_JOB_ID")?;
     writeln!(gather, "echo \"dataeff gather SLURM_JOB_ID=$SLURM_JOB_ID SLURMD_NODENAME=$SLURMD_NODENAME\"")?;
     for command in gather_commands() {
@@ -196,9 +196,10 @@ pub fn gather_dependency(array_job: &str) -> String {
     format!("--dependency=afterok:{array_job} --kill-on-invalid-dep=yes")
 }
 
-/// What the gather job runs, each followed by the study's flags.
+/// What the gather job runs, each followed by the study's flags: check that every cell is
+/// done, then write the summary tables.
 fn gather_commands() -> Vec<&'static str> {
-    vec!["sweep plan --no-calibrate --check"]
+    vec!["sweep plan --no-calibrate --check", "sweep gather"]
 }
 
 fn header(job_name: &str, r: &Resources, array: bool) -> String {
@@ -318,6 +319,7 @@ mod tests {
         // The gather step: no GPU, the same partition and time, afterok in submit.sh.
         assert!(!s.gather.contains("--gpus") && s.gather.contains("#SBATCH --partition=gpu"));
         assert!(s.gather.contains("sweep plan --no-calibrate --check --profile /p/quick.toml"));
+        assert!(s.gather.contains("sweep gather --profile /p/quick.toml"));
         assert!(s.submit.contains("--dependency=afterok:$array --kill-on-invalid-dep=yes /r/out/slurm/gather.sbatch"));
         let unthrottled = ArrayOptions { max_parallel: None, ..options(1) };
         assert!(scripts(&cells(), &node(), &unthrottled, dir).unwrap().array.contains("#SBATCH --array=0-7\n"));

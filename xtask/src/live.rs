@@ -1,5 +1,6 @@
 //! `cargo xtask live`: the live study end to end — the sweep through the `dataeff` binary, a
-//! second sweep that must compute nothing, then every analysis and the report over the results.
+//! second sweep that must compute nothing, the summary tables (`sweep gather`), then every
+//! analysis and the report over the results.
 
 use std::path::Path;
 
@@ -23,6 +24,7 @@ pub fn run(root: &Path, profile: &str, model: &str, out: Option<&Path>, release:
     if !second.contains(": 0 cells computed") {
         bail!("a second sweep over finished cells computed something: {second}");
     }
+    xshell::cmd!(sh, "{dataeff} sweep gather --profile {profile} --model {model} --out {results}").run()?;
     if out.is_some() {
         compare_with_committed(&results, &root.join("results/live").join(dataeff::live::model_dir_name(model)))?;
     }
