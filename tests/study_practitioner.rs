@@ -79,6 +79,68 @@ fn select_then_coslow_on_a_users_pool() {
     assert_ne!(record["repeats"][0]["coslow"], record["repeats"][1]["coslow"], "each repeat seeds LoRA's A anew");
 }
 
+/// The whole workflow on three tasks of one's own: select → annotate → coslow per task, then
+/// `fit` a line to the tasks' (given) AUCs and `predict` a new task's budget from it.
+#[test]
+fn select_coslow_fit_predict_chain_on_three_pools() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tiny_checkpoint_with(Some(TINY_TEMPLATE), 512, 7);
+    let m = model.path().to_str().unwrap();
+    let mut metrics = String::from("task,coslow\n");
+    let mut task_means = Vec::new();
+    for (t, task) in ["parity", "colour", "size"].iter().enumerate() {
+        let pool = tmp.path().join(format!("{task}.jsonl"));
+        let lines: Vec<String> = (0..30)
+            .map(|i| serde_json::json!({ "prompt": format!("Task {task}, item {i}: answer in one word.") }).to_string())
+            .collect();
+        std::fs::write(&pool, lines.join("\n")).unwrap();
+        let selected = tmp.path().join(format!("{task}.select.jsonl"));
+        let (ok, _, stderr) = dataeff(
+            &["select", "--model", m, "--pool", pool.to_str().unwrap(), "--k", "3", "--out", selected.to_str().unwrap(), "--max-new-tokens", "3"],
+            tmp.path(),
+        );
+        assert!(ok, "{stderr}");
+        let annotated: Vec<String> = std::fs::read_to_string(&selected)
+            .unwrap()
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["answer"] = ["odd", "even", "red", "blue", "big", "small"][(2 * t + i) % 6].into();
+                v.to_string()
+            })
+            .collect();
+        let annotated_path = tmp.path().join(format!("{task}.annotated.jsonl"));
+        std::fs::write(&annotated_path, annotated.join("\n")).unwrap();
+        let (ok, json, stderr) =
+            dataeff(&["coslow", "--model", m, "--annotated", annotated_path.to_str().unwrap(), "--repeats", "2", "--json"], tmp.path());
+        assert!(ok, "{stderr}");
+        let record: serde_json::Value = serde_json::from_str(&json).unwrap();
+        task_means.push(record["coslow"].as_f64().unwrap());
+        for r in record["repeats"].as_array().unwrap() {
+            metrics += &format!("{task},{}\n", r["coslow"].as_f64().unwrap());
+        }
+    }
+    let metrics_path = tmp.path().join("metrics.csv");
+    std::fs::write(&metrics_path, metrics).unwrap();
+    let auc_path = tmp.path().join("auc.csv");
+    std::fs::write(&auc_path, "task,auc\nparity,0.42\ncolour,0.55\nsize,0.61\n").unwrap();
+    let coefficients = tmp.path().join("coefficients.csv");
+    let (ok, stdout, stderr) = dataeff(
+        &["fit", "--auc", auc_path.to_str().unwrap(), "--metrics", metrics_path.to_str().unwrap(), "--out", coefficients.to_str().unwrap()],
+        tmp.path(),
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("3 tasks") || stdout.contains("n = 3") || stdout.contains("tasks: 3"), "{stdout}");
+    // At the tasks' mean CoS-Low an OLS line predicts their mean AUC (0.5267), whatever its slope.
+    let mean_coslow = format!("{:.12}", task_means.iter().sum::<f64>() / 3.0);
+    let (ok, stdout, stderr) =
+        dataeff(&["predict", "--coefficients", coefficients.to_str().unwrap(), "--coslow", &mean_coslow, "--target", "0.9"], tmp.path());
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("predicted AUC: 0.5267"), "{stdout}");
+    assert!(stdout.contains("target 0.9"), "{stdout}");
+}
+
 #[test]
 fn bad_pools_and_annotations_are_named_errors() {
     let tmp = tempfile::tempdir().unwrap();
