@@ -175,6 +175,11 @@ impl LiveResults {
         carried(self.curves.get(task)?, |c| c.score)
     }
 
+    /// The task's score at budget 0 (the base model's), when its curve has one.
+    pub fn zero_shot(&self, task: &str) -> Option<f64> {
+        self.curve(task)?.iter().find(|(n, _)| *n == 0).map(|p| p.1)
+    }
+
     /// The same with the format-free label score (`None` when the task has none).
     pub fn label_curve(&self, task: &str) -> Option<Vec<(usize, f64)>> {
         carried(self.curves.get(task)?, |c| c.label_score)
@@ -217,7 +222,7 @@ impl LiveResults {
         let mut aucs = csv::Writer::from_writer(Vec::new());
         aucs.write_record(["task", "auc", "zero_shot", "ceiling", "format_free_auc", "note"])?;
         for task in self.curves.keys() {
-            let zero_shot = self.curve(task).and_then(|p| p.iter().find(|(n, _)| *n == 0).map(|p| p.1));
+            let zero_shot = self.zero_shot(task);
             let (auc, ceiling, note) = match auc_of(self.curve(task)) {
                 Ok(s) => (Some(s.extrapolation_auc), Some(s.human_eval), String::new()),
                 Err(e) => (None, None, e),
@@ -233,7 +238,7 @@ impl LiveResults {
         let mut metrics = csv::Writer::from_writer(Vec::new());
         metrics.write_record(["task", "repeat", "draw_seed", "lora_seed", "zero_shot", "grad_norm_k", "conf_avg_k", "cos_sim_k", "coslow"])?;
         for (task, cells) in &self.metrics {
-            let zero_shot = self.curve(task).and_then(|p| p.iter().find(|(n, _)| *n == 0).map(|p| p.1));
+            let zero_shot = self.zero_shot(task);
             for c in cells {
                 metrics.write_record([
                     task.clone(),

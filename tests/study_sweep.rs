@@ -9,28 +9,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use common::{TINY_TEMPLATE, tiny_checkpoint_with};
-
-/// The quick profile, smaller still: the tiny model learns nothing, so only the mechanics count.
-fn test_profile(dir: &Path, max_steps: usize) -> PathBuf {
-    let quick = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/profiles/quick.toml")).unwrap();
-    let text = quick
-        .replace("name = \"quick\"", "name = \"test\"")
-        .replace("test_examples = 16", "test_examples = 6")
-        .replace("pool_examples = 40", "pool_examples = 30")
-        .replace("max_steps = 6", &format!("max_steps = {max_steps}"))
-        .replace("k = 4", "k = 2");
-    let path = dir.join(format!("test-{max_steps}.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
+use common::{TINY_TEMPLATE, test_profile, tiny_checkpoint_with};
 
 fn sweep_command(model: &Path, profile: &Path, out: &Path, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dataeff"));

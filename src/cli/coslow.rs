@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use serde_json::json;
 
-use dataeff::study::coslow::{gradients, mean_sd, median_cosine};
+use dataeff::stats::{mean, sample_sd};
+use dataeff::study::coslow::{gradients, median_cosine};
 use dataeff::study::key::{address, model_key, model_sha256, sha256_text};
 use dataeff::study::pool;
 use dataeff::study::progress::Progress;
@@ -88,7 +89,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         repeats.push((seed, value));
     }
     let values: Vec<f64> = repeats.iter().map(|r| r.1).collect();
-    let (mean, sd) = mean_sd(&values);
+    // One repeat has no spread to speak of: 0 rather than sample_sd's NaN.
+    let (mean, sd) = (mean(&values), if values.len() > 1 { sample_sd(&values) } else { 0.0 });
     let mut out = std::io::stdout().lock();
     if args.json {
         let record = json!({

@@ -74,8 +74,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     });
     let key_sha = address(&key);
     let cache_path = PathBuf::from(format!("{}.confidence.jsonl", args.out.display()));
-    let cached = read_cache(&cache_path, &key_sha);
-    let mut cache = open_cache(&cache_path, &key_sha, cached.is_empty())?;
+    let (cached, mut cache) = open_cache(&cache_path, &key_sha)?;
 
     let progress = Progress::new();
     let bar = progress.bar(lines.len(), "confidence");
@@ -150,39 +149,27 @@ enum Outcome {
     TooLong,
 }
 
-/// Outcomes already computed under `key_sha`, by prompt sha256.
-fn read_cache(path: &std::path::Path, key_sha: &str) -> std::collections::HashMap<String, Outcome> {
+/// The outcomes already in the cache file at `path` (by prompt sha256) and the file, open to
+/// append. A file written under another key, or none, starts over with a header line holding
+/// `key_sha`; a line cut short by a kill does not parse, is recomputed, and gets its end.
+fn open_cache(path: &std::path::Path, key_sha: &str) -> anyhow::Result<(std::collections::HashMap<String, Outcome>, std::fs::File)> {
     #[derive(serde::Deserialize)]
     struct Line {
         prompt_sha256: String,
         outcome: Outcome,
     }
-    let mut out = std::collections::HashMap::new();
-    let Ok(text) = std::fs::read_to_string(path) else { return out };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut lines = text.lines();
     let header: Option<serde_json::Value> = lines.next().and_then(|l| serde_json::from_str(l).ok());
     if header.as_ref().and_then(|h| h.get("key_sha256")).and_then(|k| k.as_str()) != Some(key_sha) {
-        return out;
-    }
-    // A line cut short by a kill does not parse and is simply recomputed.
-    for line in lines.filter_map(|l| serde_json::from_str::<Line>(l).ok()) {
-        out.insert(line.prompt_sha256, line.outcome);
-    }
-    out
-}
-
-/// The cache file, appended to — or started over (header first) when it held another key.
-fn open_cache(path: &std::path::Path, key_sha: &str, fresh: bool) -> anyhow::Result<std::fs::File> {
-    let header_ok = std::fs::read_to_string(path).ok().and_then(|t| t.lines().next().map(str::to_string)).is_some_and(|h| h.contains(key_sha));
-    if fresh && !header_ok {
         let mut file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         writeln!(file, "{}", json!({ "key_sha256": key_sha }))?;
-        return Ok(file);
+        return Ok((std::collections::HashMap::new(), file));
     }
+    let cached = lines.filter_map(|l| serde_json::from_str::<Line>(l).ok()).map(|l| (l.prompt_sha256, l.outcome)).collect();
     let mut file = std::fs::OpenOptions::new().append(true).open(path).with_context(|| format!("opening {}", path.display()))?;
-    // A line cut short by a kill gets its end, so the next line starts on a line of its own.
-    if std::fs::read(path).ok().and_then(|b| b.last().copied()).is_some_and(|b| b != b'\n') {
+    if !text.ends_with('\n') {
         writeln!(file)?;
     }
-    Ok(file)
+    Ok((cached, file))
 }

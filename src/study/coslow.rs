@@ -85,13 +85,6 @@ pub fn mean_norm(sketches: &[GradientSketch]) -> f64 {
     sketches.iter().map(GradientSketch::norm).sum::<f64>() / sketches.len().max(1) as f64
 }
 
-/// Mean and sample standard deviation (0 for one value).
-pub fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let sd = if values.len() > 1 { (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
-    (mean, sd)
-}
 
 #[cfg(test)]
 mod tests {

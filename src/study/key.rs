@@ -23,8 +23,12 @@ pub fn address(key: &Value) -> String {
 }
 
 /// The sha256 of a model's weights: the file's, or for a directory the sha256 of its files'
-/// names and sha256s.
+/// names and sha256s. A known model's is its pin, which loading it has verified already
+/// (`provenance::verify`), so it is not hashed again for every sweep process.
 pub fn model_sha256(path: &Path) -> anyhow::Result<String> {
+    if let Some((known, _)) = crate::provenance::verify::known_model_at(path) {
+        return Ok(known.sha256.to_string());
+    }
     if !path.is_dir() {
         return sha256_file(path);
     }

@@ -48,7 +48,7 @@ impl<'a> Renderer<'a> {
             bail!("the answer is empty");
         }
         let tokenizer = &self.files.tokenizer;
-        let (prompt_ids, mut answer_ids) = if self.chat {
+        let (prompt_ids, answer_ids) = if self.chat {
             let (prompt_part, answer_part) = self.files.chat.with_answer(prompt, answer)?;
             let marker = self.files.chat.end_of_turn();
             let answer_text = if with_end {
@@ -80,7 +80,6 @@ impl<'a> Renderer<'a> {
                 prompt_ids.len() + answer_ids.len()
             );
         }
-        answer_ids.shrink_to_fit();
         Ok(TokenExample { prompt: prompt_ids, answer: answer_ids })
     }
 

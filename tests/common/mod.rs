@@ -172,3 +172,21 @@ pub fn tiny_checkpoint_with(chat_template: Option<&str>, context: usize, seed: u
     dir
 }
 
+
+// ---- a sweep profile for tests ----
+
+/// The quick profile, smaller still (a tiny model learns nothing; only the mechanics count), with
+/// `max_steps` optimiser steps, written to `dir/test-<max_steps>.toml`.
+pub fn test_profile(dir: &std::path::Path, max_steps: usize) -> std::path::PathBuf {
+    let quick = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/profiles/quick.toml")).unwrap();
+    let text = quick
+        .replace("name = \"quick\"", "name = \"test\"")
+        .replace("test_examples = 16", "test_examples = 6")
+        .replace("pool_examples = 40", "pool_examples = 30")
+        .replace("max_steps = 6", &format!("max_steps = {max_steps}"))
+        .replace("k = 4", "k = 2");
+    assert_ne!(text, quick, "data/profiles/quick.toml no longer has the values the test profile replaces");
+    let path = dir.join(format!("test-{max_steps}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
