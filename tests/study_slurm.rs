@@ -1,4 +1,4 @@
-//! `dataeff sweep slurm` on a tiny random checkpoint and the suite's task data: the scripts it
+//! `dataeff sweep slurm` on a tiny random checkpoint and the quick profile's generated tasks: the scripts it
 //! writes, `sweep plan --check`, and (ignored unless a SLURM cluster is up: `cargo xtask
 //! slurm-test` starts a one-node one and runs it) the sweep as a real job array, byte-identical to
 //! a local `sweep run`, then an array task cancelled mid-cell and the resubmission of what is
@@ -64,7 +64,7 @@ fn the_scripts_name_every_missing_cell_and_plan_check_fails_until_all_are_done()
     let check = dataeff(&["sweep", "plan", "--no-calibrate", "--check"], model.path(), &profile, &out);
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert_eq!(check.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("--check: 10 of 12 cells are not done (curve/sports_understanding/n0, "), "{stderr}");
+    assert!(stderr.contains("--check: 10 of 12 cells are not done (curve/web_of_lies/n0, "), "{stderr}");
 
     let stdout = ok(
         dataeff(&["sweep", "slurm", "--partition", "gpu", "--time", "01:00:00", "--gpus", "1", "--max-parallel", "3", "--chunk", "4"], model.path(), &profile, &out),
@@ -78,7 +78,7 @@ fn the_scripts_name_every_missing_cell_and_plan_check_fails_until_all_are_done()
     // The two cells done are not in it; the confidence cell left comes first, metrics last.
     let listed: Vec<&str> = script.lines().skip_while(|l| *l != "cells=(").skip(1).take_while(|l| *l != ")").map(str::trim).collect();
     assert_eq!(listed.len(), 10);
-    assert_eq!(listed[0], "confidence/sports_understanding");
+    assert_eq!(listed[0], "confidence/web_of_lies");
     assert!(!listed.contains(&"confidence/boolean_expressions") && !listed.contains(&"metrics/boolean_expressions/r1"));
     assert_eq!(listed[9], "metrics/boolean_expressions/r0");
     assert!(std::fs::read_to_string(dir.join("gather.sbatch")).unwrap().contains("sweep plan --no-calibrate --check"));

@@ -25,6 +25,25 @@ fn missing_file_names_it_and_says_to_fetch() {
     assert!(msg.contains("hyperbaton/task.json"), "{msg}");
 }
 
+/// PyPI no longer serves bigbench 1.0.0, so `cargo xtask fetch-data` alone cannot bring a missing
+/// BIG-bench file: the error says how to supply the archive by hand. MMLU's says to fetch.
+#[test]
+fn a_missing_bigbench_file_says_how_to_supply_the_archive_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let msg = load("sports_understanding", dir.path()).unwrap_err().to_string();
+    let downloads = dir.path().join("downloads");
+    for part in [
+        "sports_understanding/task.json: not found; PyPI no longer serves bigbench 1.0.0",
+        "put bigbench-1.0.0.tar.gz (sha256 1bb398a5512c6d798cdebe0dfa0ac03f67f6033fa6b39c6ef71df978c7cbc5c2)",
+        &format!("in {}/ and run `cargo xtask fetch-data` again", downloads.display()),
+    ] {
+        assert!(msg.contains(part), "{part:?} not in {msg}");
+    }
+    let msg = load("mmlu", dir.path()).unwrap_err().to_string();
+    assert!(msg.contains("mmlu.jsonl: not found; run `cargo xtask fetch-data`") && !msg.contains("no longer serves"), "{msg}");
+    assert!(!dataeff::tasks::cache::bigbench_available(dir.path()));
+}
+
 #[test]
 fn damaged_json_names_file_line_and_fetch() {
     let dir = tempfile::tempdir().unwrap();

@@ -125,14 +125,23 @@ fn list(common: &Common, published: Option<PathBuf>) -> anyhow::Result<()> {
         "mistral",
         "qwen"
     )?;
-    let mut missing = Vec::new();
+    // The tasks whose data is not in the cache, grouped by remedy (one per source), in order.
+    let mut missing: Vec<(String, Vec<&str>, String)> = Vec::new();
     for spec in CATALOGUE {
         let aucs: Vec<String> = published_aucs(data.as_ref(), spec.paper_task).into_iter().map(fmt_auc).collect();
         let task = match tasks::load(spec.name, &cache) {
             Ok(task) => task,
             Err(e @ DataError::Missing { .. }) => {
-                writeln!(out, "{:<37} not fetched{:>110} {:>6} {:>7} {:>6}", spec.name, "", aucs[0], aucs[1], aucs[2])?;
-                missing.push(e.to_string());
+                let DataError::Missing { hint, .. } = &e else { unreachable!() };
+                let what = match spec.origin {
+                    tasks::Origin::BigBench(..) => "unavailable: BIG-bench data not in the cache",
+                    _ => "unavailable: data not in the cache",
+                };
+                writeln!(out, "{:<37} {what:<100} {:>6} {:>7} {:>6}", spec.name, aucs[0], aucs[1], aucs[2])?;
+                match missing.iter_mut().find(|(h, ..)| h == hint) {
+                    Some((_, names, _)) => names.push(spec.name),
+                    None => missing.push((hint.clone(), vec![spec.name], e.to_string())),
+                }
                 continue;
             }
             Err(e) => return Err(e.into()),
@@ -172,8 +181,9 @@ fn list(common: &Common, published: Option<PathBuf>) -> anyhow::Result<()> {
         "\nn: examples before deduplication; classes: distinct answers in the train pool; maj%: share of the \
          most frequent answer in the test set; llama/mistral/qwen: the paper's AUC (from {source})."
     )?;
-    for m in &missing {
-        eprintln!("{m}");
+    for (_, names, first) in &missing {
+        let count = if names.len() == 1 { "1 task".to_string() } else { format!("{} tasks", names.len()) };
+        eprintln!("unavailable, {count} ({}): {first}", names.join(", "));
     }
     Ok(())
 }

@@ -18,6 +18,12 @@ pub fn cache_dir() -> PathBuf {
     }
 }
 
+/// Where `cargo xtask fetch-data` and `fetch-model` download archives to, and reuse a verified
+/// copy from (also one put there by hand): `<cache>/downloads`.
+pub fn downloads_dir(cache: &std::path::Path) -> PathBuf {
+    cache.join("downloads")
+}
+
 /// The hf-hub-style cache the known models are fetched into: `<cache>/hub`.
 pub fn hub_dir(cache: &std::path::Path) -> PathBuf {
     cache.join("hub")

