@@ -10,11 +10,13 @@
 //! one block (training batches, prompts up to about 2,000 tokens) take the single-block path as
 //! before. The mask is a description ([`CausalMask`]) materialised one block at a time.
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use candle_core::{D, DType, Device, Result, Tensor};
 use candle_nn::ops::softmax;
 use candle_nn::rotary_emb::rope_slow;
+
+use super::fused::{self, AttentionMask};
 
 /// cos/sin of `position · θ^(−2j/head_dim)` for positions `0..positions`, shape (positions, head_dim/2).
 #[derive(Clone, Debug)]
@@ -39,7 +41,8 @@ impl Rope {
         if start + t > max {
             candle_core::bail!("position {} is past the model's {max} rope positions", start + t - 1);
         }
-        rope_slow(x, &self.cos.narrow(0, start, t)?, &self.sin.narrow(0, start, t)?)
+        let (cos, sin) = (self.cos.narrow(0, start, t)?, self.sin.narrow(0, start, t)?);
+        if fused::supported(x) { fused::rope(x, &cos, &sin) } else { rope_slow(x, &cos, &sin) }
     }
 }
 
@@ -52,13 +55,27 @@ pub struct CausalMask {
     pub queries: usize,
     pub past: usize,
     pub window: Option<usize>,
+    /// Left padding: sequence `b` of the batch starts at position `padding[b]` (see [`KvCache::with_padding`]).
+    pub padding: Option<Arc<[usize]>>,
     /// The whole mask, once a single-block layer has needed it.
     whole: OnceLock<Tensor>,
 }
 
 impl CausalMask {
     pub fn new(queries: usize, past: usize, window: Option<usize>) -> Self {
-        CausalMask { queries, past, window, whole: OnceLock::new() }
+        CausalMask { queries, past, window, padding: None, whole: OnceLock::new() }
+    }
+
+    /// The same mask over a left-padded batch.
+    pub fn with_padding(mut self, padding: Option<Arc<[usize]>>) -> Self {
+        self.padding = padding;
+        self
+    }
+
+    /// The fused softmax's description of queries `rows` (0-based among the new ones) against
+    /// key positions `keys`.
+    pub fn spec(&self, rows: Range<usize>, keys: Range<usize>) -> AttentionMask {
+        AttentionMask { first_query: self.past + rows.start, first_key: keys.start, window: self.window, padding: self.padding.clone() }
     }
 
     /// The whole mask (queries × (past+queries)), built once and then shared by every layer.
@@ -83,8 +100,21 @@ impl CausalMask {
 
     /// Additive mask (rows × keys) of queries `rows` against key positions `keys`: 0 where query
     /// `i` (absolute position `past+i`) may see key `j`, −∞ where `j` is in its future or, with a
-    /// window, `window` or more positions back.
+    /// window, `window` or more positions back. With padding it is (B, 1, rows, keys), and also
+    /// −∞ on each sequence's padding.
     pub fn tensor(&self, rows: Range<usize>, keys: Range<usize>, dtype: DType, device: &Device) -> Result<Tensor> {
+        if let Some(padding) = &self.padding {
+            let spec = self.spec(rows.clone(), keys.clone());
+            let (n_rows, n_keys) = (rows.len(), keys.len());
+            let mut values = Vec::with_capacity(padding.len() * n_rows * n_keys);
+            for b in 0..padding.len() {
+                for i in 0..n_rows {
+                    let visible = spec.visible(b, i, n_keys);
+                    values.extend((0..n_keys).map(|j| if visible.contains(&j) { 0.0f32 } else { f32::NEG_INFINITY }));
+                }
+            }
+            return Tensor::from_vec(values, (padding.len(), 1, rows.len(), keys.len()), device)?.to_dtype(dtype);
+        }
         let shape = (rows.len(), keys.len());
         let values: Vec<f32> = rows
             .flat_map(|i| {
@@ -158,6 +188,24 @@ pub fn attend_in_blocks(q: &Tensor, k: &Tensor, v: &Tensor, scale: f64, mask: Op
         candle_core::bail!("a mask for {} queries after {} cached positions, given {t} queries and {s} keys", m.queries, m.past);
     }
     let (dtype, device) = (q.dtype(), q.device());
+    if fused::supported(q) {
+        // The fused softmax reads the mask's description: no mask tensor is built.
+        let attend = |q: &Tensor, k: &Tensor, v: &Tensor, spec: Option<AttentionMask>| -> Result<Tensor> {
+            fused::attention_softmax(&q.matmul(&k.t()?)?, scale, spec.as_ref())?.matmul(v)
+        };
+        if rows >= t {
+            return attend(q, k, v, mask.map(|m| m.spec(0..t, 0..s)));
+        }
+        let mut blocks = Vec::with_capacity(t.div_ceil(rows.max(1)));
+        for start in (0..t).step_by(rows.max(1)) {
+            let queries = start..(start + rows).min(t);
+            let keys = mask.map_or(0..s, |m| m.visible_keys(queries.clone()));
+            let narrow = |x: &Tensor, r: &Range<usize>| x.narrow(2, r.start, r.len());
+            let spec = mask.map(|m| m.spec(queries.clone(), keys.clone()));
+            blocks.push(attend(&narrow(q, &queries)?, &narrow(k, &keys)?, &narrow(v, &keys)?, spec)?);
+        }
+        return Tensor::cat(&blocks, 2);
+    }
     if rows >= t {
         let whole = mask.map(|m| m.whole(dtype, device)).transpose()?;
         return attend(q, k, v, scale, whole.as_ref());
@@ -199,14 +247,49 @@ pub fn attend_with_cache(
 }
 
 /// Keys and values of the positions seen so far, per layer, each (B, kv_heads, S, hd) after rope.
+/// A cache for a left-padded batch also holds where each sequence starts, so that every forward
+/// pass through it hides the padding.
 #[derive(Clone, Debug, Default)]
 pub struct KvCache {
     layers: Vec<Option<(Tensor, Tensor)>>,
+    padding: Option<Arc<[usize]>>,
 }
 
 impl KvCache {
     pub fn new(num_layers: usize) -> Self {
-        KvCache { layers: vec![None; num_layers] }
+        KvCache { layers: vec![None; num_layers], padding: None }
+    }
+
+    /// A cache for a batch whose sequence `b` is left-padded up to position `padding[b]`: its
+    /// real tokens sit at positions `padding[b]..` (rope is relative, so the shift changes
+    /// nothing but rounding) and no query sees a padding key.
+    pub fn with_padding(num_layers: usize, padding: Vec<usize>) -> Self {
+        KvCache { layers: vec![None; num_layers], padding: Some(padding.into()) }
+    }
+
+    /// Each sequence's first real position, for a left-padded batch.
+    pub fn padding(&self) -> Option<Arc<[usize]>> {
+        self.padding.clone()
+    }
+
+    /// The cache of the batch's sequences `rows` (in that order; repeats allowed), e.g. to drop
+    /// finished sequences or to branch each sequence into several continuations.
+    pub fn select(&self, rows: &[usize]) -> Result<Self> {
+        let device = self.layers.iter().flatten().next().map(|(k, _)| k.device().clone());
+        let index = match &device {
+            Some(device) => Some(Tensor::new(rows.iter().map(|&r| r as u32).collect::<Vec<_>>().as_slice(), device)?),
+            None => None,
+        };
+        let layers = self
+            .layers
+            .iter()
+            .map(|layer| match (layer, &index) {
+                (Some((k, v)), Some(index)) => Ok(Some((k.index_select(index, 0)?, v.index_select(index, 0)?))),
+                _ => Ok(None),
+            })
+            .collect::<Result<_>>()?;
+        let padding = self.padding.as_ref().map(|p| rows.iter().map(|&r| p[r]).collect());
+        Ok(KvCache { layers, padding })
     }
 
     /// Positions already cached (0 for a fresh cache).

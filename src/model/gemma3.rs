@@ -18,6 +18,7 @@ use candle_core::{D, DType, Result, Tensor};
 use super::attention::{CausalMask, KvCache, Rope, attend_with_cache, split_heads};
 use super::causal_lm::CausalLm;
 use super::config::ModelConfig;
+use super::fused::{self, Activation, gated};
 use super::lora::{Linear, named_projections};
 use super::weights::Weights;
 
@@ -43,6 +44,9 @@ pub fn weight_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
 /// Adding the 1 here (not once at load time) keeps `w` itself the trainable leaf.
 /// Half-precision inputs are normalised in f32 and cast back, as transformers does.
 fn norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
+    if fused::supported(x) {
+        return fused::rms_norm(x, w, eps, 1.0);
+    }
     let dtype = x.dtype();
     let compute = if matches!(dtype, DType::BF16 | DType::F16) { DType::F32 } else { dtype };
     let (x, w) = (x.to_dtype(compute)?, w.to_dtype(compute)?);
@@ -144,7 +148,7 @@ impl Gemma3 {
 
     fn mlp(&self, mlp: &Mlp, x: &Tensor) -> Result<Tensor> {
         // candle's `gelu` is the tanh approximation (HF's gelu_pytorch_tanh).
-        mlp.down.forward(&(mlp.gate.forward(x)?.gelu()? * mlp.up.forward(x)?)?)
+        mlp.down.forward(&gated(&mlp.gate.forward(x)?, &mlp.up.forward(x)?, Activation::GeluTanh)?)
     }
 }
 
@@ -160,13 +164,14 @@ impl CausalLm for Gemma3 {
     fn forward(&self, ids: &Tensor, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
         let t = ids.dim(1)?;
         let (eps, start) = (self.cfg.rms_norm_eps, cache.as_ref().map_or(0, |c| c.len()));
+        let padding = cache.as_ref().and_then(|c| c.padding());
         // Gemma scales its embeddings by √H.
         let mut x = (self.embed_tokens(ids)? * (self.cfg.hidden_size as f64).sqrt())?;
         // A mask is needed unless every query may see every key: a single new token on a global
         // layer, or on a local one while the whole sequence still fits in the window.
         let mask_for = |window: Option<usize>| -> Option<CausalMask> {
-            let sees_all = t == 1 && window.is_none_or(|w| start < w);
-            (!sees_all).then(|| CausalMask::new(t, start, window))
+            let sees_all = t == 1 && window.is_none_or(|w| start < w) && padding.is_none();
+            (!sees_all).then(|| CausalMask::new(t, start, window).with_padding(padding.clone()))
         };
         let global_mask = mask_for(None);
         let local_mask = self.cfg.sliding_window.and_then(|w| mask_for(Some(w)));

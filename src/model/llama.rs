@@ -6,11 +6,11 @@
 //! `x += down(silu(gate(n₂(x))) ⊙ up(n₂(x)))`; finally `logits = lm_head(norm(x))`.
 
 use candle_core::{Result, Tensor};
-use candle_nn::ops::rms_norm_slow;
 
 use super::attention::{CausalMask, KvCache, Rope, attend_with_cache, split_heads};
 use super::causal_lm::CausalLm;
 use super::config::ModelConfig;
+use super::fused::{Activation, gated, rms_norm};
 use super::lora::{Linear, named_projections};
 use super::weights::Weights;
 
@@ -94,7 +94,7 @@ impl Llama {
     }
 
     fn mlp(&self, layer: &Mlp, x: &Tensor) -> Result<Tensor> {
-        layer.down.forward(&(candle_nn::ops::silu(&layer.gate.forward(x)?)? * layer.up.forward(x)?)?)
+        layer.down.forward(&gated(&layer.gate.forward(x)?, &layer.up.forward(x)?, Activation::Silu)?)
     }
 }
 
@@ -109,16 +109,17 @@ impl CausalLm for Llama {
 
     fn forward(&self, ids: &Tensor, mut cache: Option<&mut KvCache>) -> Result<Tensor> {
         let t = ids.dim(1)?;
-        let (eps, start) = (self.cfg.rms_norm_eps as f32, cache.as_ref().map_or(0, |c| c.len()));
+        let (eps, start) = (self.cfg.rms_norm_eps, cache.as_ref().map_or(0, |c| c.len()));
+        let padding = cache.as_ref().and_then(|c| c.padding());
         let mut x = self.embed_tokens(ids)?;
-        // A single new token may see every cached position: no mask needed.
-        let mask = (t > 1).then(|| CausalMask::new(t, start, None));
+        // A single new token may see every cached position (but padding): no mask needed.
+        let mask = (t > 1 || padding.is_some()).then(|| CausalMask::new(t, start, None).with_padding(padding));
         for (l, layer) in self.layers.iter().enumerate() {
-            let h = rms_norm_slow(&x, &layer.input_norm, eps)?;
+            let h = rms_norm(&x, &layer.input_norm, eps, 0.0)?;
             x = (&x + self.attention(l, &h, start, mask.as_ref(), cache.as_deref_mut())?)?;
-            x = (&x + self.mlp(&layer.mlp, &rms_norm_slow(&x, &layer.post_norm, eps)?)?)?;
+            x = (&x + self.mlp(&layer.mlp, &rms_norm(&x, &layer.post_norm, eps, 0.0)?)?)?;
         }
-        rms_norm_slow(&x, &self.norm, eps)
+        rms_norm(&x, &self.norm, eps, 0.0)
     }
 
     fn logits(&self, hidden: &Tensor) -> Result<Tensor> {

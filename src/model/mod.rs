@@ -5,6 +5,7 @@ pub mod causal_lm;
 pub mod chat;
 pub mod config;
 pub mod frozen;
+pub mod fused;
 pub mod gemma3;
 pub mod generate;
 pub mod gguf;
