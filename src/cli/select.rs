@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use serde_json::json;
 
-use dataeff::study::coslow::{confidence, draw, draw_rng, low_confidence};
+use dataeff::model::generate::DEFAULT_BATCH;
+use dataeff::study::coslow::{confidences, draw, draw_rng, low_confidence};
 use dataeff::study::key::{address, model_key, model_sha256, sha256_text};
 use dataeff::study::pool;
 use dataeff::study::progress::Progress;
@@ -21,7 +22,8 @@ Reads: a JSON Lines pool, one object per line with a `prompt` string (other fiel
 Writes: --out, the k selected lines as they were plus `confidence` (the model's mean top-token
 probability on its own greedy answer) and `pool_line` (the line number in the pool); add an
 `answer` string to each and give the file to `dataeff coslow --annotated`.
-Resumable: each prompt's confidence is appended to <out>.confidence.jsonl as it is computed, and a
+Resumable: each prompt's confidence is appended to <out>.confidence.jsonl as it is computed (16 prompts
+are decoded at a time), and a
 rerun with the same model, pool and settings starts where the last one stopped.
 Prompts longer than the model's context are skipped and counted.
 
@@ -81,32 +83,47 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let context = files.config.max_position_embeddings;
     let mut values = Vec::with_capacity(lines.len());
     let mut too_long = 0usize;
-    for line in &lines {
-        let prompt_sha = sha256_text(&line.prompt);
-        let outcome = match cached.get(&prompt_sha).copied() {
-            Some(outcome) => outcome,
-            None => {
-                let at = || format!("{}:{}", args.pool.display(), line.line);
-                let ids = renderer.prompt_ids(&line.prompt).with_context(at)?;
-                let outcome = if ids.len() + args.max_new_tokens as usize > context {
-                    Outcome::TooLong
-                } else {
-                    match confidence(model.as_ref(), &renderer, &line.prompt, args.max_new_tokens as usize).with_context(at)? {
-                        Some(c) => Outcome::Confidence(c),
-                        None => Outcome::OnlyEndMarker,
-                    }
-                };
-                writeln!(cache, "{}", json!({ "prompt_sha256": prompt_sha, "outcome": outcome }))?;
-                cache.flush()?;
-                outcome
+    // A batch of prompts at a time: the ones not cached are decoded together, and their
+    // outcomes appended to the cache in pool order before the next batch.
+    for batch in lines.chunks(DEFAULT_BATCH) {
+        let mut outcomes: Vec<Option<Outcome>> = batch.iter().map(|line| cached.get(&sha256_text(&line.prompt)).copied()).collect();
+        let mut to_decode = Vec::new();
+        for (i, line) in batch.iter().enumerate() {
+            if outcomes[i].is_some() {
+                continue;
             }
-        };
-        too_long += usize::from(outcome == Outcome::TooLong);
-        values.push(match outcome {
-            Outcome::Confidence(c) => Some(c),
-            Outcome::OnlyEndMarker | Outcome::TooLong => None,
-        });
-        bar.inc(1);
+            let at = || format!("{}:{}", args.pool.display(), line.line);
+            let ids = renderer.prompt_ids(&line.prompt).with_context(at)?;
+            if ids.len() + args.max_new_tokens as usize > context {
+                outcomes[i] = Some(Outcome::TooLong);
+            } else {
+                to_decode.push(i);
+            }
+        }
+        let prompts: Vec<&str> = to_decode.iter().map(|&i| batch[i].prompt.as_str()).collect();
+        let first = batch[0].line;
+        let decoded = confidences(model.as_ref(), &renderer, &prompts, args.max_new_tokens as usize, &mut |_| {})
+            .with_context(|| format!("{}: the prompts from line {first}", args.pool.display()))?;
+        for (&i, c) in to_decode.iter().zip(decoded) {
+            outcomes[i] = Some(match c {
+                Some(c) => Outcome::Confidence(c),
+                None => Outcome::OnlyEndMarker,
+            });
+        }
+        for (line, outcome) in batch.iter().zip(outcomes) {
+            let outcome = outcome.expect("every prompt has an outcome");
+            let prompt_sha = sha256_text(&line.prompt);
+            if !cached.contains_key(&prompt_sha) {
+                writeln!(cache, "{}", json!({ "prompt_sha256": prompt_sha, "outcome": outcome }))?;
+            }
+            too_long += usize::from(outcome == Outcome::TooLong);
+            values.push(match outcome {
+                Outcome::Confidence(c) => Some(c),
+                Outcome::OnlyEndMarker | Outcome::TooLong => None,
+            });
+            bar.inc(1);
+        }
+        cache.flush()?;
     }
     let ranked = values.iter().filter(|v| v.is_some()).count();
     let low = low_confidence(&values, args.share, 0);

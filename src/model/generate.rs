@@ -69,14 +69,6 @@ fn ensure_finite(logits: &Tensor) -> Result<()> {
     Ok(())
 }
 
-/// Log-softmax of the logits of one hidden-state row (1, 1, H) → (vocab,), in f32; the logits
-/// must be finite.
-fn next_log_probs(model: &dyn CausalLm, hidden_row: &Tensor) -> Result<Tensor> {
-    let logits = model.logits(hidden_row)?.flatten_all()?.to_dtype(DType::F32)?;
-    ensure_finite(&logits)?;
-    log_softmax(&logits, D::Minus1)
-}
-
 /// Greedy decoding: feed the prompt once, then one token at a time through the KV cache, until a
 /// token with `is_stop(id)` or `max_new_tokens`. The prompt and `max_new_tokens` must fit in the
 /// model's context.
@@ -94,51 +86,175 @@ pub fn greedy_and_score(
     is_stop: &dyn Fn(u32) -> bool,
     continuations: &[&[u32]],
 ) -> Result<(Generation, Vec<Vec<f64>>)> {
-    if prompt.is_empty() {
-        return Err(refuse("cannot generate from an empty prompt (give at least a BOS token)".to_string()));
+    let request = Request { prompt, continuations: continuations.to_vec() };
+    Ok(greedy_and_score_batch(model, std::slice::from_ref(&request), max_new_tokens, is_stop)?.remove(0))
+}
+
+/// One prompt of a batch, and the continuations to score after it.
+#[derive(Clone, Debug, Default)]
+pub struct Request<'a> {
+    pub prompt: &'a [u32],
+    pub continuations: Vec<&'a [u32]>,
+}
+
+/// Prompts decoded together by [`greedy_and_score_many`]: enough to share each weight read
+/// across sequences, few enough that padding and finished sequences waste little.
+pub const DEFAULT_BATCH: usize = 16;
+
+/// [`greedy_and_score`] for many prompts: sorted by length, decoded `batch` at a time by
+/// [`greedy_and_score_batch`], and returned in the order given.
+pub fn greedy_and_score_many(
+    model: &dyn CausalLm,
+    requests: &[Request],
+    max_new_tokens: usize,
+    is_stop: &dyn Fn(u32) -> bool,
+    batch: usize,
+    on_batch: &mut dyn FnMut(usize),
+) -> Result<Vec<(Generation, Vec<Vec<f64>>)>> {
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    order.sort_by_key(|&i| (requests[i].prompt.len(), i));
+    let mut out: Vec<Option<(Generation, Vec<Vec<f64>>)>> = vec![None; requests.len()];
+    for chunk in order.chunks(batch.max(1)) {
+        let group: Vec<Request> = chunk.iter().map(|&i| requests[i].clone()).collect();
+        for (&i, result) in chunk.iter().zip(greedy_and_score_batch(model, &group, max_new_tokens, is_stop)?) {
+            out[i] = Some(result);
+        }
+        on_batch(chunk.len());
     }
-    if continuations.iter().any(|c| c.is_empty()) {
-        return Err(refuse("scoring needs non-empty continuations".to_string()));
+    Ok(out.into_iter().map(|r| r.expect("every request decoded")).collect())
+}
+
+/// Greedy decoding of a batch with its label scores: the prompts left-padded into one prefill
+/// (padding hidden by the attention mask, see [`KvCache::with_padding`]), then one step at a
+/// time for the sequences still running — a sequence leaves the batch when it emits a stop
+/// token. Each request's continuations are scored in one batched pass that branches from its
+/// prompt's cache. Per sequence this is [`greedy_and_score`] up to rounding.
+pub fn greedy_and_score_batch(
+    model: &dyn CausalLm,
+    requests: &[Request],
+    max_new_tokens: usize,
+    is_stop: &dyn Fn(u32) -> bool,
+) -> Result<Vec<(Generation, Vec<Vec<f64>>)>> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
     }
-    let longest = continuations.iter().map(|c| c.len()).max().unwrap_or(0).max(max_new_tokens);
-    ensure_fits_context(model, prompt.len() + longest, || {
-        format!("a prompt of {} tokens plus up to {longest} new ones", prompt.len())
-    })?;
+    for request in requests {
+        if request.prompt.is_empty() {
+            return Err(refuse("cannot generate from an empty prompt (give at least a BOS token)".to_string()));
+        }
+        if request.continuations.iter().any(|c| c.is_empty()) {
+            return Err(refuse("scoring needs non-empty continuations".to_string()));
+        }
+        let longest = request.continuations.iter().map(|c| c.len()).max().unwrap_or(0).max(max_new_tokens);
+        ensure_fits_context(model, request.prompt.len() + longest, || {
+            format!("a prompt of {} tokens plus up to {longest} new ones", request.prompt.len())
+        })?;
+    }
     let device = model.device().clone();
-    let mut cache = KvCache::new(model.config().num_layers);
-    let hidden = model.forward(&ids_tensor(prompt, &device)?, Some(&mut cache))?;
-    let mut log_probs = next_log_probs(model, &hidden.narrow(1, hidden.dim(1)? - 1, 1)?)?;
-    let mut scores = Vec::with_capacity(continuations.len());
-    for continuation in continuations {
-        let mut picked = vec![f64::from(log_probs.get(continuation[0] as usize)?.to_scalar::<f32>()?)];
-        if continuation.len() > 1 {
-            let mut branch = cache.clone();
-            let rows = model.forward(&ids_tensor(&continuation[..continuation.len() - 1], &device)?, Some(&mut branch))?.squeeze(0)?;
-            let logits = model.logits(&rows)?.to_dtype(DType::F32)?;
-            ensure_finite(&logits)?;
-            let targets = Tensor::new(&continuation[1..], &device)?.unsqueeze(1)?;
-            let rest = log_softmax(&logits, D::Minus1)?.gather(&targets, 1)?.flatten_all()?.to_vec1::<f32>()?;
-            picked.extend(rest.into_iter().map(f64::from));
-        }
-        scores.push(picked);
+    let width = requests.iter().map(|r| r.prompt.len()).max().unwrap_or(0);
+    let padding: Vec<usize> = requests.iter().map(|r| width - r.prompt.len()).collect();
+    let longest = requests.iter().flat_map(|r| r.continuations.iter().map(|c| c.len())).max().unwrap_or(0).max(max_new_tokens);
+    ensure_fits_context(model, width + longest, || format!("a batch padded to {width} tokens plus up to {longest} new ones"))?;
+    let mut cache = if padding.iter().all(|&p| p == 0) {
+        KvCache::new(model.config().num_layers)
+    } else {
+        KvCache::with_padding(model.config().num_layers, padding.clone())
+    };
+    let mut ids = Vec::with_capacity(requests.len() * width);
+    for (request, &pad) in requests.iter().zip(&padding) {
+        ids.extend(std::iter::repeat_n(0, pad));
+        ids.extend_from_slice(request.prompt);
     }
-    let mut generation = Generation { ids: Vec::new(), token_probs: Vec::new(), stopped: false };
+    let hidden = model.forward(&Tensor::from_vec(ids, (requests.len(), width), &device)?, Some(&mut cache))?;
+    let mut log_probs = rows_log_probs(model, &hidden.narrow(1, width - 1, 1)?.squeeze(1)?)?;
+    let scores = score_continuations(model, requests, &cache, &log_probs)?;
+
+    let mut generations = vec![Generation { ids: Vec::new(), token_probs: Vec::new(), stopped: false }; requests.len()];
+    // `running[r]` is the request in row r of the batch (and of `log_probs` and the cache).
+    let mut running: Vec<usize> = (0..requests.len()).collect();
     for step in 0..max_new_tokens {
-        if step > 0 {
-            let last = *generation.ids.last().expect("a token per step");
-            let hidden = model.forward(&ids_tensor(&[last], &device)?, Some(&mut cache))?;
-            log_probs = next_log_probs(model, &hidden)?;
+        let next = log_probs.argmax(D::Minus1)?.to_vec1::<u32>()?;
+        let picked = log_probs.gather(&Tensor::new(next.as_slice(), &device)?.unsqueeze(1)?, 1)?.flatten_all()?.to_vec1::<f32>()?;
+        let mut keep = Vec::with_capacity(running.len());
+        for (row, (&request, (&token, &log_p))) in running.iter().zip(next.iter().zip(&picked)).enumerate() {
+            let generation = &mut generations[request];
+            generation.ids.push(token);
+            generation.token_probs.push(log_p.exp());
+            if is_stop(token) {
+                generation.stopped = true;
+            } else {
+                keep.push(row);
+            }
         }
-        let next = log_probs.argmax(D::Minus1)?.to_scalar::<u32>()?;
-        let p = log_probs.get(next as usize)?.to_scalar::<f32>()?.exp();
-        generation.ids.push(next);
-        generation.token_probs.push(p);
-        if is_stop(next) {
-            generation.stopped = true;
+        if keep.is_empty() || step + 1 == max_new_tokens {
             break;
         }
+        if keep.len() < running.len() {
+            cache = cache.select(&keep)?;
+            running = keep.iter().map(|&row| running[row]).collect();
+        }
+        let last: Vec<u32> = running.iter().map(|&r| *generations[r].ids.last().expect("a token per step")).collect();
+        let hidden = model.forward(&Tensor::from_vec(last, (running.len(), 1), &device)?, Some(&mut cache))?;
+        log_probs = rows_log_probs(model, &hidden.squeeze(1)?)?;
     }
-    Ok((generation, scores))
+    Ok(generations.into_iter().zip(scores).collect())
+}
+
+/// Log-softmax over the vocabulary of hidden-state rows (N, H) → (N, vocab), in f32; the logits
+/// must be finite.
+fn rows_log_probs(model: &dyn CausalLm, rows: &Tensor) -> Result<Tensor> {
+    let logits = model.logits(rows)?.to_dtype(DType::F32)?;
+    ensure_finite(&logits)?;
+    log_softmax(&logits, D::Minus1)
+}
+
+/// Continuations scored per token: the first token from the prompt's own next-token
+/// `log_probs` (row per request), the rest from one forward pass of every continuation (all but
+/// its last token, right-padded) through a branch of `cache` — right padding is harmless, as no
+/// real position attends to a later one.
+fn score_continuations(model: &dyn CausalLm, requests: &[Request], cache: &KvCache, log_probs: &Tensor) -> Result<Vec<Vec<Vec<f64>>>> {
+    let device = model.device().clone();
+    let mut scores: Vec<Vec<Vec<f64>>> = Vec::with_capacity(requests.len());
+    for (row, request) in requests.iter().enumerate() {
+        let first = log_probs.get(row)?;
+        scores.push(request.continuations.iter().map(|c| Ok(vec![f64::from(first.get(c[0] as usize)?.to_scalar::<f32>()?)])).collect::<Result<_>>()?);
+    }
+    // (request, continuation) pairs with more than one token, a bounded number per pass.
+    let pairs: Vec<(usize, usize)> = requests
+        .iter()
+        .enumerate()
+        .flat_map(|(r, request)| request.continuations.iter().enumerate().filter(|(_, c)| c.len() > 1).map(move |(j, _)| (r, j)))
+        .collect();
+    for group in pairs.chunks(2 * DEFAULT_BATCH) {
+        let width = group.iter().map(|&(r, j)| requests[r].continuations[j].len() - 1).max().unwrap_or(0);
+        let mut ids = Vec::with_capacity(group.len() * width);
+        for &(r, j) in group {
+            let feed = &requests[r].continuations[j][..requests[r].continuations[j].len() - 1];
+            ids.extend_from_slice(feed);
+            ids.extend(std::iter::repeat_n(0, width - feed.len()));
+        }
+        let mut branch = cache.select(&group.iter().map(|&(r, _)| r).collect::<Vec<_>>())?;
+        let hidden = model.forward(&Tensor::from_vec(ids, (group.len(), width), &device)?, Some(&mut branch))?;
+        let (mut rows, mut targets) = (Vec::new(), Vec::new());
+        for (p, &(r, j)) in group.iter().enumerate() {
+            let continuation = requests[r].continuations[j];
+            for (i, &target) in continuation[1..].iter().enumerate() {
+                rows.push((p * width + i) as u32);
+                targets.push(target);
+            }
+        }
+        let hidden = hidden.reshape((group.len() * width, hidden.dim(D::Minus1)?))?;
+        let picked_rows = hidden.index_select(&Tensor::new(rows.as_slice(), &device)?, 0)?;
+        let lp = rows_log_probs(model, &picked_rows)?;
+        let picked = lp.gather(&Tensor::new(targets.as_slice(), &device)?.unsqueeze(1)?, 1)?.flatten_all()?.to_vec1::<f32>()?;
+        let mut at = 0;
+        for &(r, j) in group {
+            let rest = requests[r].continuations[j].len() - 1;
+            scores[r][j].extend(picked[at..at + rest].iter().map(|&v| f64::from(v)));
+            at += rest;
+        }
+    }
+    Ok(scores)
 }
 
 /// Natural-log probability of each token of `continuation` following `prompt` (one forward pass;

@@ -10,7 +10,7 @@ use rand::seq::index::sample;
 use rand_chacha::ChaCha8Rng;
 
 use super::render::Renderer;
-use crate::model::generate::greedy;
+use crate::model::generate::{DEFAULT_BATCH, Request, greedy_and_score_many};
 use crate::model::lora::LoraConfig;
 use crate::model::load::ModelFiles;
 use crate::model::sketch::{self, GradientSketch};
@@ -19,16 +19,19 @@ use crate::model::CausalLm;
 /// The model's confidence on each prompt (PAPER.md §4 step 1): greedy-generate up to
 /// `max_new_tokens`, then the mean over the generated tokens of the probability of the most
 /// likely token — with greedy decoding that is each generated token's probability, the end
-/// marker masked. `None` for a prompt whose answer was only the end marker.
-pub fn confidence(
+/// marker masked. `None` for a prompt whose answer was only the end marker. The prompts are
+/// decoded [`DEFAULT_BATCH`] at a time; `on_done(n)` is called as each batch of `n` finishes.
+pub fn confidences(
     model: &dyn CausalLm,
     renderer: &Renderer,
-    prompt: &str,
+    prompts: &[&str],
     max_new_tokens: usize,
-) -> anyhow::Result<Option<f64>> {
-    let ids = renderer.prompt_ids(prompt)?;
-    let generation = greedy(model, &ids, max_new_tokens, &|id| renderer.is_stop(id))?;
-    Ok(generation.mean_confidence())
+    on_done: &mut dyn FnMut(usize),
+) -> anyhow::Result<Vec<Option<f64>>> {
+    let ids: Vec<Vec<u32>> = prompts.iter().map(|p| renderer.prompt_ids(p)).collect::<anyhow::Result<_>>()?;
+    let requests: Vec<Request> = ids.iter().map(|ids| Request { prompt: ids, continuations: Vec::new() }).collect();
+    let decoded = greedy_and_score_many(model, &requests, max_new_tokens, &|id| renderer.is_stop(id), DEFAULT_BATCH, on_done)?;
+    Ok(decoded.into_iter().map(|(generation, _)| generation.mean_confidence()).collect())
 }
 
 /// Indices of the `share` of prompts with the lowest confidence (at least `at_least`, and at

@@ -11,7 +11,7 @@ use super::coslow::gradients;
 use super::finetune::trainable_model;
 use super::render::Renderer;
 use super::sweep::{LoadedTask, Study};
-use crate::model::generate::greedy;
+use crate::model::generate::{DEFAULT_BATCH, Request, greedy_and_score_batch};
 use crate::model::lora;
 use crate::model::train::Trainer;
 
@@ -20,9 +20,9 @@ use crate::model::train::Trainer;
 pub struct Calibration {
     /// Forward + backward + optimiser, per token of a training batch.
     pub train: f64,
-    /// A forward pass over a prompt, per token.
+    /// A forward pass over a batch of prompts, per token.
     pub prefill: f64,
-    /// One generated token.
+    /// One generated token of one sequence, decoded in a batch of [`DEFAULT_BATCH`].
     pub decode: f64,
     /// One example's LoRA gradient, per token.
     pub gradient: f64,
@@ -70,20 +70,26 @@ pub fn calibrate(study: &Study) -> anyhow::Result<Calibration> {
     trainer.step(model.as_ref(), &vars, &batch)?;
     let train = t.elapsed().as_secs_f64() / tokens as f64;
 
+    // Prefill and decoding as the sweep runs them: a batch of test prompts decoded together.
     let base = study.files.build()?;
-    let prompt = renderer.prompt_ids(&task.render(&splits.test[0]))?;
+    let prompts: Vec<Vec<u32>> = splits.test[..DEFAULT_BATCH.min(splits.test.len())]
+        .iter()
+        .map(|e| renderer.prompt_ids(&task.render(e)))
+        .collect::<anyhow::Result<_>>()?;
+    let requests: Vec<Request> = prompts.iter().map(|p| Request { prompt: p, continuations: Vec::new() }).collect();
+    let prompt_tokens: usize = prompts.iter().map(Vec::len).sum();
     let generated = 8;
-    let mut prefill = 0.0;
-    let mut total = 0.0;
+    let (mut prefill, mut total) = (0.0, 0.0);
     for _ in 0..2 {
         let t = Instant::now();
-        base.hidden_states(&candle_core::Tensor::new(prompt.as_slice(), base.device())?.unsqueeze(0)?)?;
+        greedy_and_score_batch(base.as_ref(), &requests, 1, &|_| false)?;
         prefill = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        greedy(base.as_ref(), &prompt, generated, &|_| false)?;
+        greedy_and_score_batch(base.as_ref(), &requests, 1 + generated, &|_| false)?;
         total = t.elapsed().as_secs_f64();
     }
-    let decode = ((total - prefill) / generated as f64).max(0.0);
+    // Per sequence-token of a batch: what one test example's generated token costs.
+    let decode = ((total - prefill) / (generated * requests.len()) as f64).max(0.0);
 
     let pairs: Vec<(String, String)> =
         splits.train[..2.min(splits.train.len())].iter().map(|e| (task.render(e), e.target().to_string())).collect();
@@ -94,7 +100,7 @@ pub fn calibrate(study: &Study) -> anyhow::Result<Calibration> {
     let one = renderer.gradient_example(&pairs[0].0, &pairs[0].1)?.len();
     // A gradient call also builds the model and attaches LoRA: that is part of the cost.
     let gradient = t.elapsed().as_secs_f64() / one as f64;
-    Ok(Calibration { train, prefill: prefill / prompt.len() as f64, decode, gradient })
+    Ok(Calibration { train, prefill: prefill / prompt_tokens as f64, decode, gradient })
 }
 
 /// Tokens of each kind of work a cell does: what a [`Calibration`] prices, and what another
@@ -132,8 +138,8 @@ impl std::ops::AddAssign for Work {
 pub fn work(study: &Study, cell: &CellId, tokens: &TokenCounts, labels: usize) -> Work {
     let p = &study.profile;
     let seq = tokens.prompt + tokens.answer;
-    // Labels are scored from the generation's prompt pass: each is one short pass through the
-    // KV cache, which costs about what one decoding step does (both are per-op overhead bound).
+    // Labels are scored from the generation's prompt pass: each is a short pass through the
+    // KV cache, batched like decoding, and costs about what one decoding step does.
     let test = |generated: f64| Work {
         prefill: p.test_examples as f64 * tokens.prompt,
         decode: p.test_examples as f64 * (generated + labels as f64),

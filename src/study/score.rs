@@ -9,7 +9,8 @@ use indicatif::ProgressBar;
 use super::render::{Renderer, parse_answer};
 use crate::live::Prediction;
 use crate::model::CausalLm;
-use crate::model::generate::{continuation_log_probs, greedy_and_score};
+use crate::model::generate::{DEFAULT_BATCH, Request, continuation_log_probs, greedy_and_score_many};
+use crate::model::train::TokenExample;
 use crate::tasks::{AnswerType, Task, TextExample};
 
 /// The test score of one model state.
@@ -29,7 +30,8 @@ pub fn candidates<'t>(task: &'t Task, example: &'t TextExample) -> &'t [String] 
     }
 }
 
-/// Score `model` on `examples` of `task`; `bar` advances once per example.
+/// Score `model` on `examples` of `task`, decoding [`DEFAULT_BATCH`] prompts at a time; `bar`
+/// advances once per example.
 pub fn score_test(
     model: &dyn CausalLm,
     renderer: &Renderer,
@@ -39,30 +41,48 @@ pub fn score_test(
     label_scores: bool,
     bar: &ProgressBar,
 ) -> anyhow::Result<TestScore> {
+    struct Prepared<'e> {
+        prompt: String,
+        ids: Vec<u32>,
+        labels: &'e [String],
+        answers: Vec<TokenExample>,
+        /// Every label's prompt part is the generation prompt, so the labels are scored from the
+        /// prompt's own pass (true for every template we know; otherwise each label gets a pass
+        /// of its own).
+        shared: bool,
+    }
+    let prepared = examples
+        .iter()
+        .map(|example| {
+            let prompt = task.render(example);
+            let ids = renderer.prompt_ids(&prompt)?;
+            let labels = if label_scores { candidates(task, example) } else { &[] };
+            // Each label as the model would answer it (with its end-of-turn marker).
+            let answers: Vec<TokenExample> = labels.iter().map(|l| renderer.training_example(&prompt, l)).collect::<anyhow::Result<_>>()?;
+            let shared = answers.iter().all(|a| a.prompt == ids);
+            Ok(Prepared { prompt, ids, labels, answers, shared })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let requests: Vec<Request> = prepared
+        .iter()
+        .map(|p| Request {
+            prompt: &p.ids,
+            continuations: if p.shared { p.answers.iter().map(|a| a.answer.as_slice()).collect() } else { Vec::new() },
+        })
+        .collect();
+    let decoded = greedy_and_score_many(model, &requests, max_new_tokens, &|id| renderer.is_stop(id), DEFAULT_BATCH, &mut |n| {
+        bar.inc(n as u64)
+    })?;
     let mut predictions = Vec::with_capacity(examples.len());
-    for (index, example) in examples.iter().enumerate() {
-        let prompt = task.render(example);
-        let ids = renderer.prompt_ids(&prompt)?;
-        let labels = if label_scores { candidates(task, example) } else { &[] };
-        // Each label as the model would answer it (with its end-of-turn marker), scored from the
-        // prompt's own pass when the label's prompt part is the generation prompt (it is for
-        // every template we know; otherwise it gets a pass of its own).
-        let answers: Vec<_> = labels.iter().map(|l| renderer.training_example(&prompt, l)).collect::<anyhow::Result<_>>()?;
-        let shared: Vec<&[u32]> = answers.iter().filter(|a| a.prompt == ids).map(|a| a.answer.as_slice()).collect();
-        let all_shared = shared.len() == answers.len();
-        let (generation, shared_scores) =
-            greedy_and_score(model, &ids, max_new_tokens, &|id| renderer.is_stop(id), if all_shared { &shared } else { &[] })?;
+    for (index, ((example, p), (generation, shared_scores))) in examples.iter().zip(&prepared).zip(decoded).enumerate() {
         let generated = renderer.decode(&generation.ids)?;
         let score = task.score(parse_answer(&generated), example);
         let mut label_log_likelihoods = Vec::new();
         let mut label_correct = None;
-        if !labels.is_empty() {
-            for (i, (label, answer)) in labels.iter().zip(&answers).enumerate() {
-                let log_probs = if all_shared {
-                    shared_scores[i].clone()
-                } else {
-                    continuation_log_probs(model, &answer.prompt, &answer.answer)?
-                };
+        if !p.labels.is_empty() {
+            for (i, (label, answer)) in p.labels.iter().zip(&p.answers).enumerate() {
+                let log_probs =
+                    if p.shared { shared_scores[i].clone() } else { continuation_log_probs(model, &answer.prompt, &answer.answer)? };
                 label_log_likelihoods.push((label.clone(), log_probs.iter().sum::<f64>()));
             }
             let best = label_log_likelihoods
@@ -76,14 +96,13 @@ pub fn score_test(
         }
         predictions.push(Prediction {
             index,
-            prompt,
+            prompt: p.prompt.clone(),
             target: example.target().to_string(),
             generated,
             score,
             label_log_likelihoods,
             label_correct,
         });
-        bar.inc(1);
     }
     let n = predictions.len().max(1) as f64;
     let score = predictions.iter().map(|p| p.score).sum::<f64>() / n;

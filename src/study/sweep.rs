@@ -296,12 +296,10 @@ impl Study {
         let model = self.files.build()?;
         let pool = self.pool(&loaded);
         let bar = self.progress.bar(pool.len(), format!("{cell}"));
-        let mut confidence = Vec::with_capacity(pool.len());
-        for example in pool {
-            let prompt = loaded.task.render(example);
-            confidence.push(super::coslow::confidence(model.as_ref(), &renderer, &prompt, self.profile.metrics.max_new_tokens)?);
-            bar.inc(1);
-        }
+        let prompts: Vec<String> = pool.iter().map(|example| loaded.task.render(example)).collect();
+        let prompts: Vec<&str> = prompts.iter().map(String::as_str).collect();
+        let max_new = self.profile.metrics.max_new_tokens;
+        let confidence = super::coslow::confidences(model.as_ref(), &renderer, &prompts, max_new, &mut |n| bar.inc(n as u64))?;
         bar.finish_and_clear();
         Ok(ConfidenceCell { id: cell.to_string(), key_sha256, key, task: task_name.to_string(), confidence })
     }
