@@ -105,3 +105,31 @@ fn left_padding_is_invisible_to_the_real_tokens() {
         assert!(diff(&lp(&last_b), &lp(&alone(b).narrow(1, 2, 1).unwrap())) < 1e-10, "{name}: next-token distribution");
     }
 }
+
+/// CoS-Low's per-example LoRA-B gradients from batched passes (a zero B per example) equal one
+/// pass per example, on examples of different lengths and a batch size that splits them unevenly.
+#[test]
+fn batched_per_example_sketches_equal_one_pass_per_example() {
+    use dataeff::model::lora::LoraConfig;
+    use dataeff::model::sketch::{lora_b_gradient, lora_b_gradients, prepare};
+    use dataeff::model::train::TokenExample;
+    for (name, mut model) in models() {
+        let lora = LoraConfig { rank: 4, alpha: 8.0, dropout: 0.0, ..LoraConfig::default() };
+        let vars = prepare(model.as_mut(), &lora, 5).unwrap();
+        let examples: Vec<TokenExample> = PROMPTS
+            .iter()
+            .zip(LABELS.iter().cycle())
+            .map(|(p, a)| TokenExample { prompt: p.to_vec(), answer: a.to_vec() })
+            .collect();
+        let alone: Vec<_> = examples.iter().map(|e| lora_b_gradient(model.as_ref(), &vars, e).unwrap()).collect();
+        let mut done = 0;
+        let batched = lora_b_gradients(model.as_mut(), &examples, 2, &mut |n| done += n).unwrap();
+        assert_eq!(done, examples.len());
+        for (a, b) in alone.iter().zip(&batched) {
+            assert_eq!(a.values.len(), b.values.len());
+            let scale = a.values.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+            let worst = a.values.iter().zip(&b.values).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+            assert!(worst <= 1e-5 * scale, "{name}: per-example sketch differs by {worst} (scale {scale})");
+        }
+    }
+}

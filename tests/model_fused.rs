@@ -180,3 +180,31 @@ fn fused_kernels_are_deterministic_across_runs() {
         assert!(first.iter().zip(&again).all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 }
+
+/// LoRA's dropout: factors 0 or 1/keep at about the keep rate; the mask depends only on the
+/// generator's position (two calls equal one call on the concatenation, whatever the split over
+/// threads); the backward pass applies the same mask to the gradient.
+#[test]
+fn dropout_masks_follow_the_generator_position_and_the_gradient_reuses_them() {
+    use dataeff::model::fused::dropout;
+    use rand::SeedableRng;
+    let p = 0.05;
+    let ones = Tensor::ones((300, 1000), DType::F32, &Device::Cpu).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let whole = dropout(&ones, p, &mut rng.clone()).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let scale = (1.0 / (1.0 - p)) as f32;
+    assert!(whole.iter().all(|&v| v == 0.0 || v == scale));
+    let kept = whole.iter().filter(|&&v| v != 0.0).count() as f64 / whole.len() as f64;
+    assert!((kept - 0.95).abs() < 0.005, "kept {kept}");
+    let first = dropout(&ones.narrow(0, 0, 7).unwrap(), p, &mut rng).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let rest = dropout(&ones.narrow(0, 7, 293).unwrap(), p, &mut rng).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    assert_eq!([first, rest].concat(), whole, "masks are a function of the word position");
+
+    let x = random(&[40, 1000], 30, DType::F64);
+    let probe = random(&[40, 1000], 31, DType::F64);
+    let start = ChaCha8Rng::seed_from_u64(8);
+    let y = dropout(x.as_tensor(), p, &mut start.clone()).unwrap();
+    let grad = (&y * probe.as_tensor()).unwrap().sum_all().unwrap().backward().unwrap();
+    let expected = dropout(probe.as_tensor(), p, &mut start.clone()).unwrap();
+    assert_eq!(max_diff(grad.get(&x).unwrap(), &expected), 0.0);
+}

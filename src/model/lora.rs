@@ -40,6 +40,10 @@ pub struct LoraAdapter {
     pub train_rng: Option<Arc<Mutex<ChaCha8Rng>>>,
     /// Gradient-sketch mode (see [`set_sketch_mode`]): only `B` is differentiated.
     pub sketch_mode: bool,
+    /// In sketch mode, a zero B per example of the batch, (E, out, r): example e's rows go through
+    /// `B_e`, so one backward pass gives every example its own ∂L_e/∂B (see
+    /// [`super::sketch::lora_b_gradients`]).
+    pub per_example_b: Option<Var>,
 }
 
 impl LoraAdapter {
@@ -56,6 +60,7 @@ impl LoraAdapter {
             dropout: config.dropout,
             train_rng: None,
             sketch_mode: false,
+            per_example_b: None,
         })
     }
 
@@ -63,12 +68,9 @@ impl LoraAdapter {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let x = match &self.train_rng {
             Some(rng) if self.dropout > 0.0 => {
-                // Inverted dropout with a mask from our own seeded generator (candle's is not seedable).
-                let keep = 1.0 - self.dropout;
+                // Inverted dropout from our own seeded generator (candle's is not seedable).
                 let mut rng = rng.lock().expect("dropout generator poisoned");
-                let mask: Vec<f32> =
-                    (0..x.elem_count()).map(|_| if rng.random::<f64>() < keep { (1.0 / keep) as f32 } else { 0.0 }).collect();
-                (x * Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?)?
+                super::fused::dropout(x, self.dropout, &mut rng)?
             }
             _ => x.clone(),
         };
@@ -76,9 +78,20 @@ impl LoraAdapter {
             // With B = 0 the adapter passes no gradient back to x and A gets none: cut both so
             // the backward pass computes only ∂L/∂B (the same value, without the wasted work).
             let xa = super::frozen::project(&x.detach(), &self.a.as_tensor().detach())?;
-            return xa.broadcast_matmul(&self.b.as_tensor().t()?)? * self.scale;
+            if let Some(b) = &self.per_example_b {
+                // (E, T, r) · (E, r, out): each example through its own B (the scale on the small
+                // side, so no B-sized tensor is made in either pass but B's gradient).
+                return (xa * self.scale)?.matmul(&b.as_tensor().transpose(1, 2)?);
+            }
+            return xa.broadcast_matmul(&self.scaled_b()?.t()?);
         }
-        x.broadcast_matmul(&self.a.as_tensor().t()?)?.broadcast_matmul(&self.b.as_tensor().t()?)? * self.scale
+        x.broadcast_matmul(&self.a.as_tensor().t()?)?.broadcast_matmul(&self.scaled_b()?.t()?)
+    }
+
+    /// `(α/r)·B`: the scale applied to B (out × r) rather than to the adapter's output
+    /// (tokens × out), a smaller pass.
+    fn scaled_b(&self) -> Result<Tensor> {
+        self.b.as_tensor() * self.scale
     }
 }
 

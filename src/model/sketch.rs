@@ -8,7 +8,7 @@ use statrs::statistics::Median as _;
 
 use super::causal_lm::CausalLm;
 use super::lora::LoraConfig;
-use super::train::{TokenExample, answer_loss};
+use super::train::{TokenExample, answer_loss, summed_example_losses};
 
 /// Make `model` ready for CoS-Low sketches: attach fresh LoRA adapters (A seeded with `seed`,
 /// B = 0) in eval mode and switch on [`super::lora::set_sketch_mode`]. Returns the variables for
@@ -51,6 +51,58 @@ pub fn lora_b_gradient(model: &dyn CausalLm, vars: &[(String, Var)], example: &T
     }
     anyhow::ensure!(!values.is_empty(), "no LoRA B tensors among the {} variables given", vars.len());
     Ok(GradientSketch { values })
+}
+
+/// Examples differentiated together by [`lora_b_gradients`]: enough rows for the matmuls to run
+/// at speed, few enough that the per-example B copies stay small (8 × 40 MB on SmolLM2).
+pub const SKETCH_BATCH: usize = 8;
+
+/// [`lora_b_gradient`] of every example, `batch` examples per forward and backward pass: in
+/// sketch mode each adapter gets a zero B per example ([`super::lora::LoraAdapter::per_example_b`]),
+/// the loss is the sum of the examples' own mean answer losses, and example e's gradient is the
+/// gradient of its own B_e — the same numbers as one pass per example, up to rounding. `on_batch`
+/// is told how many examples each pass finished.
+pub fn lora_b_gradients(
+    model: &mut dyn CausalLm,
+    examples: &[TokenExample],
+    batch: usize,
+    on_batch: &mut dyn FnMut(usize),
+) -> anyhow::Result<Vec<GradientSketch>> {
+    let mut out = Vec::with_capacity(examples.len());
+    for chunk in examples.chunks(batch.max(1)) {
+        let e = chunk.len();
+        let mut per_example = Vec::new();
+        for (name, linear) in model.projections_mut() {
+            if let Some(adapter) = &mut linear.lora {
+                anyhow::ensure!(adapter.sketch_mode, "`{name}`: per-example gradients need sketch mode (sketch::prepare)");
+                let (out_dim, rank) = adapter.b.as_tensor().dims2()?;
+                let b = Var::zeros((e, out_dim, rank), adapter.b.dtype(), adapter.b.device())?;
+                adapter.per_example_b = Some(b.clone());
+                per_example.push((name, b));
+            }
+        }
+        let refs: Vec<&TokenExample> = chunk.iter().collect();
+        let grads = summed_example_losses(&*model, &refs).and_then(|loss| loss.backward());
+        for (_, linear) in model.projections_mut() {
+            if let Some(adapter) = &mut linear.lora {
+                adapter.per_example_b = None;
+            }
+        }
+        let grads = grads?;
+        let mut values: Vec<Vec<f32>> = vec![Vec::new(); e];
+        for (name, b) in &per_example {
+            let g = grads.get(b).ok_or_else(|| anyhow::anyhow!("LoRA tensor `{name}.lora_B` got no gradient"))?;
+            let flat = g.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+            let size = flat.len() / e;
+            for (i, v) in values.iter_mut().enumerate() {
+                v.extend_from_slice(&flat[i * size..(i + 1) * size]);
+            }
+        }
+        anyhow::ensure!(!per_example.is_empty(), "the model has no LoRA adapters");
+        out.extend(values.into_iter().map(|values| GradientSketch { values }));
+        on_batch(e);
+    }
+    Ok(out)
 }
 
 /// Cosine similarity of two sketches (dot product over the product of the global norms).

@@ -34,6 +34,23 @@ impl TokenExample {
 /// once, whatever its example). Sequences are right-padded, which causal attention makes harmless:
 /// no real position ever attends to a pad. Logits are computed for answer positions only.
 pub fn answer_loss(model: &dyn CausalLm, batch: &[&TokenExample]) -> Result<Tensor> {
+    let (logits, targets, _) = answer_logits(model, batch)?;
+    candle_nn::loss::cross_entropy(&logits, &targets)
+}
+
+/// The sum over the batch of each example's own mean answer loss: its gradient with respect to
+/// anything one example alone uses is that example's gradient (per-example sketches).
+pub fn summed_example_losses(model: &dyn CausalLm, batch: &[&TokenExample]) -> Result<Tensor> {
+    let (logits, targets, owners) = answer_logits(model, batch)?;
+    let weights: Vec<f32> = owners.iter().map(|&b| 1.0 / batch[b].answer.len() as f32).collect();
+    let weights = Tensor::new(weights.as_slice(), logits.device())?;
+    let picked = candle_nn::ops::log_softmax(&logits, D::Minus1)?.gather(&targets.unsqueeze(1)?, 1)?.squeeze(1)?;
+    (picked * weights)?.sum_all()?.neg()
+}
+
+/// The logits (f32) at every answer position of a right-padded batch, the tokens they predict,
+/// and which example each row belongs to.
+fn answer_logits(model: &dyn CausalLm, batch: &[&TokenExample]) -> Result<(Tensor, Tensor, Vec<usize>)> {
     let device = model.device();
     if batch.iter().any(|e| e.prompt.is_empty() || e.answer.is_empty()) {
         candle_core::bail!("every example needs a non-empty prompt and answer");
@@ -41,7 +58,7 @@ pub fn answer_loss(model: &dyn CausalLm, batch: &[&TokenExample]) -> Result<Tens
     // Inputs are each sequence without its last token; position p predicts token p + 1.
     let t = batch.iter().map(|e| e.len() - 1).max().unwrap_or(0);
     let mut ids = Vec::with_capacity(batch.len() * t);
-    let (mut rows, mut targets) = (Vec::new(), Vec::new());
+    let (mut rows, mut targets, mut owners) = (Vec::new(), Vec::new(), Vec::new());
     for (b, e) in batch.iter().enumerate() {
         let seq: Vec<u32> = e.prompt.iter().chain(&e.answer).copied().collect();
         ids.extend_from_slice(&seq[..seq.len() - 1]);
@@ -49,6 +66,7 @@ pub fn answer_loss(model: &dyn CausalLm, batch: &[&TokenExample]) -> Result<Tens
         for (j, &target) in e.answer.iter().enumerate() {
             rows.push((b * t + e.prompt.len() - 1 + j) as u32);
             targets.push(target);
+            owners.push(b);
         }
     }
     let ids = Tensor::from_vec(ids, (batch.len(), t), device)?;
@@ -56,7 +74,7 @@ pub fn answer_loss(model: &dyn CausalLm, batch: &[&TokenExample]) -> Result<Tens
     let hidden = hidden.reshape((batch.len() * t, hidden.dim(D::Minus1)?))?;
     let picked = hidden.index_select(&Tensor::new(rows.as_slice(), device)?, 0)?;
     let logits = model.logits(&picked)?.to_dtype(DType::F32)?;
-    candle_nn::loss::cross_entropy(&logits, &Tensor::new(targets.as_slice(), device)?)
+    Ok((logits, Tensor::new(targets.as_slice(), device)?, owners))
 }
 
 /// Optimiser and schedule settings (defaults: the paper's fine-tuning recipe where it gives one,

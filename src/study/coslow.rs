@@ -65,14 +65,13 @@ pub fn gradients(
     bar: &ProgressBar,
 ) -> anyhow::Result<Vec<GradientSketch>> {
     let mut model = files.build()?;
-    let vars = sketch::prepare(model.as_mut(), &LoraConfig::default(), lora_seed)?;
-    let mut out = Vec::with_capacity(examples.len());
-    for (i, (prompt, answer)) in examples.iter().enumerate() {
-        let example = renderer.gradient_example(prompt, answer).map_err(|e| anyhow::anyhow!("example {}: {e}", i + 1))?;
-        out.push(sketch::lora_b_gradient(model.as_ref(), &vars, &example)?);
-        bar.inc(1);
-    }
-    Ok(out)
+    sketch::prepare(model.as_mut(), &LoraConfig::default(), lora_seed)?;
+    let examples = examples
+        .iter()
+        .enumerate()
+        .map(|(i, (prompt, answer))| renderer.gradient_example(prompt, answer).map_err(|e| anyhow::anyhow!("example {}: {e}", i + 1)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    sketch::lora_b_gradients(model.as_mut(), &examples, sketch::SKETCH_BATCH, &mut |n| bar.inc(n as u64))
 }
 
 /// CoS-Low's statistic: the median pairwise cosine of the sketches.

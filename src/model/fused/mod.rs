@@ -1,6 +1,6 @@
 //! Fused CPU kernels with their own backward pass, as candle custom ops: RMS norm, the attention
-//! softmax (scale and causal/window/padding mask folded in), rotate-half rope, and the gated MLP
-//! activations `silu(g)·u` and `gelu_tanh(g)·u`.
+//! softmax (scale and causal/window/padding mask folded in), rotate-half rope, the gated MLP
+//! activations `silu(g)·u` and `gelu_tanh(g)·u`, and LoRA's dropout.
 //!
 //! candle's fused `rms_norm`, `softmax_last_dim` and `rope` carry no gradient
 //! (../shared/notes/candle.md), and the differentiable "slow" versions are chains of
@@ -16,6 +16,7 @@
 //! - **f32 and f64 on the CPU.** Other dtypes and devices take the unfused path
 //!   ([`supported`]); half precision keeps its upcast to f32 there.
 
+mod dropout;
 mod gated;
 mod norm;
 mod rope;
@@ -24,6 +25,7 @@ mod softmax;
 use candle_core::{CpuStorage, DType, Layout, Result, Tensor, WithDType};
 use rayon::prelude::*;
 
+pub use dropout::dropout;
 pub use gated::{Activation, gated};
 pub use norm::rms_norm;
 pub use rope::rope;
