@@ -2,6 +2,7 @@
 //!
 //! Every chore is Rust; subprocesses (cargo itself, pip) go through `xshell`.
 
+mod bench;
 mod fetch_data;
 mod fetch_model;
 mod live;
@@ -74,6 +75,27 @@ enum Command {
         /// Generated inputs per reader (9 readers: the default makes 180,000 in all).
         #[arg(long, default_value_t = 20_000)]
         cases: usize,
+    },
+    /// The runtime benchmark on the real models (`cargo bench --bench runtime`, optimised): writes
+    /// target/bench/workloads.json (every workload's exact inputs) and target/bench/dataeff.json
+    /// (throughput and peak memory). With --compare-torch, PyTorch then runs the same workloads
+    /// on the same GGUF files and target/bench/compare.md puts both side by side.
+    Bench {
+        /// Models to benchmark (known names or .gguf files; default: both known models).
+        models: Vec<String>,
+        /// Only these workloads, comma-separated: forward, train_step, generate, confidence, coslow.
+        #[arg(long, value_name = "A,B")]
+        phases: Option<String>,
+        /// Also run the workloads with PyTorch (transformers + PEFT, xtask/py/bench_torch.py) with
+        /// the same thread count, and write target/bench/compare.md. The first run creates a venv in
+        /// <cache>/torch-venv and installs pinned torch, transformers, peft and gguf from PyPI
+        /// into it (about 6 GB, CUDA libraries included); later runs reuse it.
+        #[arg(long)]
+        compare_torch: bool,
+        /// Skip the Rust bench: run only the PyTorch side on the workloads of the last Rust run
+        /// (target/bench/workloads.json) and compare with its dataeff.json (implies --compare-torch).
+        #[arg(long, conflicts_with_all = ["models", "phases"])]
+        torch_only: bool,
     },
     /// Transcribe the authors' published results into data/published/*.csv.
     Transcribe {
@@ -200,6 +222,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             nested_cargo(xshell::cmd!(sh, "cargo test -p dataeff --test fuzz_readers -- --nocapture"))
                 .env("DATAEFF_FUZZ_CASES", cases)
                 .run()?;
+        }
+        Command::Bench { models, phases, compare_torch, torch_only } => {
+            let mode = match (torch_only, compare_torch) {
+                (true, _) => bench::Mode::TorchOnly,
+                (false, true) => bench::Mode::Both,
+                (false, false) => bench::Mode::RustOnly,
+            };
+            bench::run(&root, &models, phases.as_deref(), mode)?;
         }
         Command::Transcribe { from } => {
             let from = if from.is_relative() { root.join(from) } else { from };
