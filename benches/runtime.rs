@@ -199,6 +199,7 @@ fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Re
 
 fn main() -> anyhow::Result<()> {
     dataeff::model::pin_thread_count();
+    dataeff::model::keep_freed_memory();
     // `cargo bench` passes `--bench`; `--phases a,b` picks workloads; every other argument not
     // starting with `-` is a model name.
     let args: Vec<String> = std::env::args().skip(1).collect();
