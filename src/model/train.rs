@@ -97,7 +97,14 @@ pub struct TrainConfig {
     pub max_grad_norm: Option<f64>,
     /// Seeds the example order and the LoRA dropout masks.
     pub seed: u64,
+    /// Batch examples of similar length (Hugging Face Trainer's `group_by_length`): each epoch's
+    /// shuffled order is cut into groups of [`LENGTH_GROUP`] batches, each group sorted by length
+    /// and cut into batches, and the batches shuffled; a batch then pads little.
+    pub group_by_length: bool,
 }
+
+/// Batches per length-sorted group when [`TrainConfig::group_by_length`] is on.
+pub const LENGTH_GROUP: usize = 8;
 
 impl Default for TrainConfig {
     fn default() -> Self {
@@ -113,6 +120,7 @@ impl Default for TrainConfig {
             eps: 1e-8,
             max_grad_norm: Some(1.0),
             seed: 42,
+            group_by_length: false,
         }
     }
 }
@@ -190,6 +198,27 @@ pub struct StepReport {
     pub learning_rate: f64,
 }
 
+/// One epoch's micro-batches of `examples` (indices), in a fresh order from `rng`: the shuffled
+/// order cut into batches of `cfg.batch_size`, or with [`TrainConfig::group_by_length`], cut into
+/// groups of [`LENGTH_GROUP`] batches, each sorted longest first (ties keep the shuffled order)
+/// and cut into batches, the batches then shuffled.
+pub fn epoch_batches(examples: &[TokenExample], cfg: &TrainConfig, rng: &mut ChaCha8Rng) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    order.shuffle(rng);
+    let size = cfg.batch_size.max(1);
+    if !cfg.group_by_length {
+        return order.chunks(size).map(<[usize]>::to_vec).collect();
+    }
+    let mut batches = Vec::with_capacity(order.len().div_ceil(size));
+    for group in order.chunks(size * LENGTH_GROUP) {
+        let mut group = group.to_vec();
+        group.sort_by_key(|&i| std::cmp::Reverse(examples[i].len()));
+        batches.extend(group.chunks(size).map(<[usize]>::to_vec));
+    }
+    batches.shuffle(rng);
+    batches
+}
+
 /// Fine-tuning one optimiser step at a time, for a fixed number of steps whatever the number of
 /// examples (small budgets run many epochs): each epoch visits the examples in a fresh seeded
 /// order, in micro-batches of `batch_size` grouped `grad_accumulation` to a step. The caller
@@ -234,11 +263,9 @@ impl Trainer {
         self.total
     }
 
-    fn next_group(&mut self, n: usize) -> Vec<Vec<usize>> {
+    fn next_group(&mut self, examples: &[TokenExample]) -> Vec<Vec<usize>> {
         if self.next_group == self.groups.len() {
-            let mut order: Vec<usize> = (0..n).collect();
-            order.shuffle(&mut self.rng);
-            let batches: Vec<Vec<usize>> = order.chunks(self.cfg.batch_size).map(<[usize]>::to_vec).collect();
+            let batches = epoch_batches(examples, &self.cfg, &mut self.rng);
             self.groups = batches.chunks(self.cfg.grad_accumulation).map(<[Vec<usize>]>::to_vec).collect();
             self.next_group = 0;
         }
@@ -250,7 +277,7 @@ impl Trainer {
     /// every call). LoRA dropout must be on ([`super::lora::set_training`]) for a LoRA run.
     pub fn step(&mut self, model: &dyn CausalLm, vars: &[(String, Var)], examples: &[TokenExample]) -> anyhow::Result<StepReport> {
         anyhow::ensure!(self.step < self.total, "the run's {} steps are done", self.total);
-        let group = self.next_group(examples.len());
+        let group = self.next_group(examples);
         let mut sums: Vec<Option<Tensor>> = vec![None; vars.len()];
         let mut loss_sum = 0.0;
         for batch in &group {

@@ -51,6 +51,9 @@ pub struct Train {
     pub weight_decay: f64,
     pub max_grad_norm: Option<f64>,
     pub seed: u64,
+    /// Batch examples of similar length (see `TrainConfig::group_by_length`); off unless set.
+    #[serde(default)]
+    pub group_by_length: bool,
     pub lora: Lora,
 }
 
@@ -175,6 +178,7 @@ impl Profile {
             weight_decay: t.weight_decay,
             max_grad_norm: t.max_grad_norm,
             seed: t.seed,
+            group_by_length: t.group_by_length,
             ..TrainConfig::default()
         }
     }
