@@ -24,7 +24,7 @@ pub struct Calibration {
     pub prefill: f64,
     /// One generated token of one sequence, decoded in a batch of [`DEFAULT_BATCH`].
     pub decode: f64,
-    /// One example's LoRA gradient, per token.
+    /// Per-example LoRA gradients, per token, taken a batch at a time as the metrics cells do.
     pub gradient: f64,
 }
 
@@ -91,15 +91,16 @@ pub fn calibrate(study: &Study) -> anyhow::Result<Calibration> {
     // Per sequence-token of a batch: what one test example's generated token costs.
     let decode = ((total - prefill) / (generated * requests.len()) as f64).max(0.0);
 
-    let pairs: Vec<(String, String)> =
-        splits.train[..2.min(splits.train.len())].iter().map(|e| (task.render(e), e.target().to_string())).collect();
+    // Gradients as the metrics cells take them: a batch of examples per pass.
+    let n = crate::model::sketch::SKETCH_BATCH.min(splits.train.len());
+    let pairs: Vec<(String, String)> = splits.train[..n].iter().map(|e| (task.render(e), e.target().to_string())).collect();
     let hidden = ProgressBar::hidden();
-    gradients(&study.files, &renderer, &pairs[..1], 0, &hidden)?;
+    gradients(&study.files, &renderer, &pairs, 0, &hidden)?;
     let t = Instant::now();
-    gradients(&study.files, &renderer, &pairs[..1], 0, &hidden)?;
-    let one = renderer.gradient_example(&pairs[0].0, &pairs[0].1)?.len();
+    gradients(&study.files, &renderer, &pairs, 0, &hidden)?;
+    let tokens: usize = pairs.iter().map(|(p, a)| renderer.gradient_example(p, a).map(|e| e.len())).sum::<anyhow::Result<usize>>()?;
     // A gradient call also builds the model and attaches LoRA: that is part of the cost.
-    let gradient = t.elapsed().as_secs_f64() / one as f64;
+    let gradient = t.elapsed().as_secs_f64() / tokens as f64;
     Ok(Calibration { train, prefill: prefill / prompt_tokens as f64, decode, gradient })
 }
 
