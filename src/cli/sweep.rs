@@ -27,7 +27,7 @@ stopped.
 Examples:
   dataeff sweep plan --profile quick
   dataeff sweep run --profile quick --model gemma-3-270m
-  dataeff sweep run --profile cpu --cell curve/hyperbaton/n64
+  dataeff sweep run --profile cpu --cell curve/web_of_lies/n64
   dataeff sweep slurm --profile paper --model /shared/models/llama-8b --partition gpu --gpus 1 --time 04:00:00 --submit")]
 pub struct Args {
     #[command(subcommand)]
