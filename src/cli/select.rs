@@ -83,21 +83,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let context = files.config.max_position_embeddings;
     let mut values = Vec::with_capacity(lines.len());
     let mut too_long = 0usize;
-    // A batch of prompts at a time: the ones not cached are decoded together, and their
-    // outcomes appended to the cache in pool order before the next batch.
+    // A batch of prompts at a time, in pool order. A batch with any prompt not cached is decoded
+    // whole, so that every prompt is always decoded beside the same others: batched decoding
+    // rounds differently in different company, and a resumed run must give the same numbers as
+    // one that never stopped. The new outcomes are appended to the cache before the next batch.
     for batch in lines.chunks(DEFAULT_BATCH) {
-        let mut outcomes: Vec<Option<Outcome>> = batch.iter().map(|line| cached.get(&sha256_text(&line.prompt)).copied()).collect();
+        let cached_outcomes: Vec<Option<Outcome>> = batch.iter().map(|line| cached.get(&sha256_text(&line.prompt)).copied()).collect();
+        let mut outcomes = cached_outcomes.clone();
         let mut to_decode = Vec::new();
-        for (i, line) in batch.iter().enumerate() {
-            if outcomes[i].is_some() {
-                continue;
-            }
-            let at = || format!("{}:{}", args.pool.display(), line.line);
-            let ids = renderer.prompt_ids(&line.prompt).with_context(at)?;
-            if ids.len() + args.max_new_tokens as usize > context {
-                outcomes[i] = Some(Outcome::TooLong);
-            } else {
-                to_decode.push(i);
+        if cached_outcomes.iter().any(Option::is_none) {
+            for (i, line) in batch.iter().enumerate() {
+                let at = || format!("{}:{}", args.pool.display(), line.line);
+                let ids = renderer.prompt_ids(&line.prompt).with_context(at)?;
+                if ids.len() + args.max_new_tokens as usize > context {
+                    outcomes[i] = Some(Outcome::TooLong);
+                } else {
+                    to_decode.push(i);
+                }
             }
         }
         let prompts: Vec<&str> = to_decode.iter().map(|&i| batch[i].prompt.as_str()).collect();
