@@ -13,7 +13,7 @@
 //! - scores are scaled by `1/√query_pre_attn_scalar`; the MLP is `down(gelu_tanh(gate(x)) ⊙ up(x))`.
 
 use anyhow::bail;
-use candle_core::{D, DType, Result, Tensor};
+use candle_core::{Result, Tensor};
 
 use super::attention::{CausalMask, KvCache, Rope, attend_with_cache, split_heads};
 use super::causal_lm::CausalLm;
@@ -42,16 +42,8 @@ pub fn weight_shapes(cfg: &ModelConfig) -> Vec<(String, Vec<usize>)> {
 
 /// Gemma's RMSNorm over the last axis: `x / √(mean(x²) + eps) · (1 + w)`.
 /// Adding the 1 here (not once at load time) keeps `w` itself the trainable leaf.
-/// Half-precision inputs are normalised in f32 and cast back, as transformers does.
 fn norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
-    if fused::supported(x) {
-        return fused::rms_norm(x, w, eps, 1.0);
-    }
-    let dtype = x.dtype();
-    let compute = if matches!(dtype, DType::BF16 | DType::F16) { DType::F32 } else { dtype };
-    let (x, w) = (x.to_dtype(compute)?, w.to_dtype(compute)?);
-    let mean_sq = x.sqr()?.mean_keepdim(D::Minus1)?;
-    x.broadcast_div(&(mean_sq + eps)?.sqrt()?)?.broadcast_mul(&(w + 1.0)?)?.to_dtype(dtype)
+    fused::rms_norm(x, w, eps, 1.0)
 }
 
 struct Attention {

@@ -4,19 +4,23 @@
 //! Backward, with `n = x·r` and `g = ∂L/∂y · (w + offset)` per row of length H:
 //! `∂L/∂x = r · (g − n · Σ(g·n)/H)` and `∂L/∂w = Σ_rows ∂L/∂y · n`.
 
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, D, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, D, DType, Layout, Result, Shape, Tensor};
 
 use super::{Float, contiguous, dispatch, for_each_row};
 
 const NAME: &str = "fused-rms-norm";
 
 /// `x / √(mean(x²) + eps) · (w + offset)` over the last axis of `x`; `w` has that axis' length.
-/// The unfused ops for dtypes or devices the kernels do not cover.
+/// The unfused ops for dtypes or devices the kernels do not cover; half precision is normalised
+/// in f32 and cast back, as transformers does.
 pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64, offset: f64) -> Result<Tensor> {
     if !super::supported(x) {
+        let dtype = x.dtype();
+        let compute = if matches!(dtype, DType::BF16 | DType::F16) { DType::F32 } else { dtype };
+        let (x, w) = (x.to_dtype(compute)?, w.to_dtype(compute)?);
         let mean_sq = x.sqr()?.mean_keepdim(D::Minus1)?;
-        let scale = if offset == 0.0 { w.clone() } else { (w + offset)? };
-        return x.broadcast_div(&(mean_sq + eps)?.sqrt()?)?.broadcast_mul(&scale);
+        let scale = if offset == 0.0 { w } else { (w + offset)? };
+        return x.broadcast_div(&(mean_sq + eps)?.sqrt()?)?.broadcast_mul(&scale)?.to_dtype(dtype);
     }
     x.contiguous()?.apply_op2(&w.contiguous()?, RmsNorm { eps, offset })
 }
