@@ -88,7 +88,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // rounds differently in different company, and a resumed run must give the same numbers as
     // one that never stopped. The new outcomes are appended to the cache before the next batch.
     for batch in lines.chunks(DEFAULT_BATCH) {
-        let cached_outcomes: Vec<Option<Outcome>> = batch.iter().map(|line| cached.get(&sha256_text(&line.prompt)).copied()).collect();
+        let shas: Vec<String> = batch.iter().map(|line| sha256_text(&line.prompt)).collect();
+        let cached_outcomes: Vec<Option<Outcome>> = shas.iter().map(|sha| cached.get(sha).copied()).collect();
         let mut outcomes = cached_outcomes.clone();
         let mut to_decode = Vec::new();
         if cached_outcomes.iter().any(Option::is_none) {
@@ -112,9 +113,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 None => Outcome::OnlyEndMarker,
             });
         }
-        for (line, outcome) in batch.iter().zip(outcomes) {
+        for (prompt_sha, outcome) in shas.into_iter().zip(outcomes) {
             let outcome = outcome.expect("every prompt has an outcome");
-            let prompt_sha = sha256_text(&line.prompt);
             if !cached.contains_key(&prompt_sha) {
                 writeln!(cache, "{}", json!({ "prompt_sha256": prompt_sha, "outcome": outcome }))?;
             }
