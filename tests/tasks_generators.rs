@@ -27,7 +27,7 @@ fn same_seed_same_examples_other_seed_other_examples() {
 fn rendered_examples_snapshot() {
     let mut out = String::new();
     for g in generators::all() {
-        let template = PromptTemplate::for_task(g.name()).expect("template");
+        let template = PromptTemplate::for_task(g.base_task()).expect("template");
         out.push_str(&format!("## {}\n\n", g.name()));
         for ex in generate(g.as_ref(), 42, 2) {
             out.push_str(&format!("```\n{}\n```\nanswer: {}\n\n", template.render(&ex), ex.targets.join(" | ")));
@@ -42,7 +42,7 @@ fn independent_solvers_agree_on_ten_thousand_examples_each() {
         let examples = generate(g.as_ref(), 2026, AGREEMENT_EXAMPLES);
         let mut disagreements = Vec::new();
         for ex in &examples {
-            match solve(g.name(), &ex.input) {
+            match solve(g.base_task(), &ex.input) {
                 Ok(answer) if answer == ex.target() => {}
                 Ok(answer) => disagreements.push(format!("{:?}: generator {} solver {answer}", ex.input, ex.target())),
                 Err(e) => disagreements.push(format!("{:?}: solver error {e}", ex.input)),
@@ -88,7 +88,7 @@ fn every_generator_fills_every_split_with_distinct_inputs() {
 #[test]
 fn solvers_reject_text_they_cannot_read() {
     for g in generators::all() {
-        assert!(solve(g.name(), "complete nonsense").is_err(), "{} accepted nonsense", g.name());
+        assert!(solve(g.base_task(), "complete nonsense").is_err(), "{} accepted nonsense", g.name());
     }
 }
 
@@ -120,7 +120,22 @@ fn difficulty_knobs_work_and_solvers_agree() {
     for (g, shape) in hard {
         for ex in generate(g.as_ref(), 3, 500) {
             assert!(shape(&ex.input), "{}: {:?}", g.name(), ex.input);
-            assert_eq!(solve(g.name(), &ex.input).as_deref(), Ok(ex.target()), "{}: {:?}", g.name(), ex.input);
+            assert_eq!(solve(g.base_task(), &ex.input).as_deref(), Ok(ex.target()), "{}: {:?}", g.name(), ex.input);
         }
+    }
+}
+
+/// The catalogue's generated tasks are exactly the generators (variants included), and a
+/// variant is a task of its own: other examples than its base task's, in the base's format.
+#[test]
+fn variants_are_catalogued_tasks_with_their_own_examples() {
+    use dataeff::tasks::{CATALOGUE, Origin};
+    let generated: Vec<&str> = CATALOGUE.iter().filter(|s| matches!(s.origin, Origin::Generated)).map(|s| s.name).collect();
+    let names: Vec<&str> = generators::all().iter().map(|g| g.name()).collect();
+    assert_eq!(generated, names);
+    for v in generators::variants() {
+        let base = generators::by_name(v.base.name()).expect("a variant's base is a generator");
+        assert_ne!(v.name, base.name());
+        assert_ne!(generate(&v, 11, 20), generate(base.as_ref(), 11, 20), "{}: same examples as {}", v.name, base.name());
     }
 }

@@ -86,6 +86,7 @@ fn the_sources_name_exactly_the_catalogues_shipped_tasks() {
 fn at_least_thirteen_tasks_and_every_one_has_a_template() {
     assert!(CATALOGUE.len() >= 13);
     for spec in CATALOGUE {
-        assert!(dataeff::tasks::prompt::PromptTemplate::for_task(spec.name).is_some(), "{}", spec.name);
+        let template = dataeff::tasks::template_task(spec);
+        assert!(dataeff::tasks::prompt::PromptTemplate::for_task(template).is_some(), "{}: {template}", spec.name);
     }
 }

@@ -154,6 +154,9 @@ fn list(common: &Common, published: Option<PathBuf>) -> anyhow::Result<()> {
         if let Some(paper) = spec.paper_task.filter(|p| *p != spec.name) {
             notes.push(format!("generated stand-in for {paper}"));
         }
+        if let Some(v) = tasks::generators::variants().into_iter().find(|v| v.name == spec.name) {
+            notes.push(format!("variant of {}: {}", v.base.name(), v.knobs));
+        }
         let classes = class_balance(&splits.train).len();
         writeln!(
             out,

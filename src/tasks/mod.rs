@@ -93,6 +93,14 @@ pub const CATALOGUE: &[TaskSpec] = &[
     gen_task("multistep_arithmetic", None),
     gen_task("synthetic_random_kv", None),
     gen_task("synthetic_alphabet_mapping", None),
+    // Difficulty variants of the generated tasks (`generators::variants`).
+    gen_task("web_of_lies_short", None),
+    gen_task("web_of_lies_long", None),
+    gen_task("multistep_arithmetic_short", None),
+    gen_task("object_counting_small", None),
+    gen_task("tracking_shuffled_objects_three", None),
+    gen_task("synthetic_random_kv_small", None),
+    gen_task("synthetic_alphabet_mapping_short", None),
 ];
 
 /// The catalogue entry of `name`.
@@ -100,8 +108,16 @@ pub fn spec(name: &str) -> Result<&'static TaskSpec, DataError> {
     CATALOGUE.iter().find(|s| s.name == name).ok_or_else(|| DataError::UnknownTask { name: name.to_string() })
 }
 
-fn template(name: &str) -> PromptTemplate {
-    PromptTemplate::for_task(name).expect("every catalogued task has a compiled-in template (tested)")
+/// The task whose prompt template `spec` uses: its own, or a difficulty variant's base task's.
+pub fn template_task(spec: &TaskSpec) -> &'static str {
+    match spec.origin {
+        Origin::Generated => generators::by_name(spec.name).map_or(spec.name, |g| g.base_task()),
+        _ => spec.name,
+    }
+}
+
+fn template(spec: &TaskSpec) -> PromptTemplate {
+    PromptTemplate::for_task(template_task(spec)).expect("every catalogued task has a compiled-in template (tested)")
 }
 
 /// Load (or generate) task `name`, reading shipped files from `cache`.
@@ -131,5 +147,5 @@ pub fn load(name: &str, cache: &Path) -> Result<Task, DataError> {
             (Source::Generator, generator.answer(), examples)
         }
     };
-    Ok(Task { name: name.to_string(), source, answer, metric: spec.metric, template: template(name), examples })
+    Ok(Task { name: name.to_string(), source, answer, metric: spec.metric, template: template(spec), examples })
 }

@@ -26,6 +26,11 @@ use super::task::{AnswerType, TextExample};
 pub trait Generator {
     /// The task name the generated examples belong to.
     fn name(&self) -> &'static str;
+    /// The task whose prompt template and solver these examples use: the generator's own, but
+    /// a base task's for a difficulty [`Variant`].
+    fn base_task(&self) -> &'static str {
+        self.name()
+    }
     /// The answer type of its examples.
     fn answer(&self) -> AnswerType;
     /// One example drawn from `rng`, its first target being the correct answer.
@@ -80,9 +85,67 @@ pub fn generate_unique(generator: &dyn Generator, seed: u64, n: usize) -> Vec<Te
     out
 }
 
-/// Every generator with its default difficulty.
-pub fn all() -> Vec<Box<dyn Generator>> {
+/// A task of its own made from a base generator at other difficulty knobs: its own name and
+/// examples, the base task's prompt template, answer type and solver. The variants spread the
+/// suite's difficulties (and so its AUCs) now that BIG-bench's files cannot be had.
+pub struct Variant {
+    pub name: &'static str,
+    /// The knobs, in words (for `dataeff tasks list` and the report).
+    pub knobs: &'static str,
+    pub base: Box<dyn Generator>,
+}
+
+impl Generator for Variant {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn base_task(&self) -> &'static str {
+        self.base.name()
+    }
+
+    fn answer(&self) -> AnswerType {
+        self.base.answer()
+    }
+
+    fn sample(&self, rng: &mut ChaCha8Rng) -> TextExample {
+        self.base.sample(rng)
+    }
+}
+
+/// The difficulty variants, easier and harder than their base tasks' defaults.
+pub fn variants() -> Vec<Variant> {
+    let variant = |name, knobs, base: Box<dyn Generator>| Variant { name, knobs, base };
     vec![
+        variant("web_of_lies_short", "2-3 people", Box::new(web_of_lies::WebOfLies { min_people: 2, max_people: 3 })),
+        variant("web_of_lies_long", "7-9 people", Box::new(web_of_lies::WebOfLies { min_people: 7, max_people: 9 })),
+        variant(
+            "multistep_arithmetic_short",
+            "1-2 operations",
+            Box::new(multistep_arithmetic::MultistepArithmetic { min_ops: 1, max_ops: 2 }),
+        ),
+        variant(
+            "object_counting_small",
+            "2-4 kinds of thing, at most two of each",
+            Box::new(object_counting::ObjectCounting { min_items: 2, max_items: 4, max_quantity: 2 }),
+        ),
+        variant(
+            "tracking_shuffled_objects_three",
+            "three people only",
+            Box::new(tracking_shuffled_objects::TrackingShuffledObjects { sizes: vec![3] }),
+        ),
+        variant("synthetic_random_kv_small", "3 rows", Box::new(key_value::KeyValue { pairs: 3 })),
+        variant(
+            "synthetic_alphabet_mapping_short",
+            "3-letter words, 1 unused row",
+            Box::new(alphabet_mapping::AlphabetMapping { word_len: 3, distractors: 1 }),
+        ),
+    ]
+}
+
+/// Every generator: each task's default difficulty, then the [`variants`].
+pub fn all() -> Vec<Box<dyn Generator>> {
+    let mut all: Vec<Box<dyn Generator>> = vec![
         Box::new(boolean_expressions::BooleanExpressions::default()),
         Box::new(web_of_lies::WebOfLies::default()),
         Box::new(object_counting::ObjectCounting::default()),
@@ -90,7 +153,9 @@ pub fn all() -> Vec<Box<dyn Generator>> {
         Box::new(multistep_arithmetic::MultistepArithmetic::default()),
         Box::new(key_value::KeyValue::default()),
         Box::new(alphabet_mapping::AlphabetMapping::default()),
-    ]
+    ];
+    all.extend(variants().into_iter().map(|v| Box::new(v) as Box<dyn Generator>));
+    all
 }
 
 /// The generator of task `name`, if it is a generated task.
