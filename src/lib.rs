@@ -1,7 +1,8 @@
 //! dataeff: estimate a task's data efficiency for language-model fine-tuning.
 //!
 //! The pure core (no I/O) is [`curve`], [`predict`], [`regression`], [`stats`],
-//! [`learning_curve`], [`evaluate`], [`annotation`], [`curve_family`] and [`planner`]; the I/O shell is
+//! [`learning_curve`], [`evaluate`], [`annotation`], [`curve_family`], [`planner`] and
+//! [`test_noise`]; the I/O shell is
 //! [`published`] (the authors' result-file layout), [`tidy`] (our own CSV data files), [`fsio`]
 //! (atomic writes) and [`exit`] (how the command-line programs end: one error line, quiet on a
 //! closed pipe); [`provenance`] pins and locates the outside files (task data, models).
@@ -34,6 +35,7 @@ pub mod stats;
 pub mod study;
 #[cfg(feature = "lm")]
 pub mod tasks;
+pub mod test_noise;
 pub mod tidy;
 
 pub use curve::{AucSummary, CurveError};

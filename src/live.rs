@@ -129,6 +129,35 @@ pub struct LiveResults {
     pub curves: BTreeMap<String, Vec<CurveCell>>,
     /// Metrics cells by task, in repeat order.
     pub metrics: BTreeMap<String, Vec<MetricsCell>>,
+    /// Each run budget's per-example test outcomes (its `n<budget>.predictions.jsonl`, where
+    /// present), by task and budget.
+    pub outcomes: BTreeMap<String, BTreeMap<usize, TestOutcomes>>,
+}
+
+/// One run budget's per-example test outcomes, in test-example order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TestOutcomes {
+    /// The paper's score of each example (exact match or token F1).
+    pub scores: Vec<f64>,
+    /// Whether the best label by answer log-likelihood is right (`None`: no closed label set).
+    pub label_correct: Vec<Option<bool>>,
+}
+
+impl TestOutcomes {
+    /// Read a `n<budget>.predictions.jsonl` file (errors name the file and line).
+    pub fn read(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let mut predictions = Vec::new();
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let p: Prediction = crate::json::parse(line).map_err(|e| anyhow::anyhow!("{}: line {}: {e}", path.display(), i + 1))?;
+            predictions.push(p);
+        }
+        predictions.sort_by_key(|p| p.index);
+        Ok(TestOutcomes {
+            scores: predictions.iter().map(|p| p.score).collect(),
+            label_correct: predictions.iter().map(|p| p.label_correct).collect(),
+        })
+    }
 }
 
 impl LiveResults {
@@ -139,6 +168,11 @@ impl LiveResults {
         let mut out = LiveResults { model, ..Default::default() };
         for path in cell_files(&dir.join("cells/curve"))? {
             let cell: CurveCell = crate::json::read(&path)?;
+            let predictions = path.with_extension("predictions.jsonl");
+            if cell.skipped.is_none() && predictions.is_file() {
+                let outcomes = TestOutcomes::read(&predictions)?;
+                out.outcomes.entry(cell.task.clone()).or_default().insert(cell.budget, outcomes);
+            }
             out.curves.entry(cell.task.clone()).or_default().push(cell);
         }
         for path in cell_files(&dir.join("cells/metrics"))? {
@@ -183,6 +217,30 @@ impl LiveResults {
     /// The same with the format-free label score (`None` when the task has none).
     pub fn label_curve(&self, task: &str) -> Option<Vec<(usize, f64)>> {
         carried(self.curves.get(task)?, |c| c.label_score)
+    }
+
+    /// A task's per-example test scores at every budget of its curve, a skipped budget carrying
+    /// the last run budget's forward, as [`Self::curve`] does with the means: the paper's score,
+    /// or with `label` 1/0 for the format-free label score. `None` when a run budget has no
+    /// predictions file (or, with `label`, an example no label score).
+    pub fn test_scores(&self, task: &str, label: bool) -> Option<Vec<(usize, Vec<f64>)>> {
+        let outcomes = self.outcomes.get(task)?;
+        let mut out: Vec<(usize, Vec<f64>)> = Vec::new();
+        for cell in self.curves.get(task)? {
+            let scores = match &cell.skipped {
+                Some(_) => out.last()?.1.clone(),
+                None => {
+                    let o = outcomes.get(&cell.budget)?;
+                    if label {
+                        o.label_correct.iter().map(|c| c.map(|c| if c { 1.0 } else { 0.0 })).collect::<Option<Vec<f64>>>()?
+                    } else {
+                        o.scores.clone()
+                    }
+                }
+            };
+            out.push((cell.budget, scores));
+        }
+        (!out.is_empty()).then_some(out)
     }
 }
 

@@ -7,6 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use dataeff::Family;
+use dataeff::test_noise;
 
 use crate::experiment::{Context, Experiment, LIVE_INPUTS, Output};
 use crate::figure::{Draw, FONT, palette, plot_err, render, x_tick_labels};
@@ -46,8 +47,28 @@ impl Experiment for LiveCurves {
         let mut table = Table::new(
             "live_curves",
             &[
-                "model", "task", "metric", "budgets_run", "skipped_carried", "missing_filled", "scores", "zero_shot",
-                "max_score", "auc", "human_level", "auc_paper_ceiling", "label_scores", "label_auc", "note",
+                "model",
+                "task",
+                "metric",
+                "budgets_run",
+                "skipped_carried",
+                "missing_filled",
+                "scores",
+                "zero_shot",
+                "max_score",
+                "auc",
+                "auc_se",
+                "test_examples",
+                "rise",
+                "rise_se",
+                "flags",
+                "human_level",
+                "auc_paper_ceiling",
+                "label_scores",
+                "label_auc",
+                "label_auc_se",
+                "label_flags",
+                "note",
             ],
         );
         if models.is_empty() {
@@ -67,6 +88,19 @@ impl Experiment for LiveCurves {
              scores (ours) beside the published curves normalised 0-shot → 0, human level → 1, on one log2 \
              budget axis up to the paper's 5000."
                 .to_string(),
+            format!(
+                "How far to trust each curve: `auc_se` is the AUC's standard error from the test set alone (SD over \
+                 {} bootstrap resamples of the test examples, the same resample at every budget, seed {}); `rise` is \
+                 the best fine-tuned score minus zero-shot, with its paired standard error. A curve is flagged \
+                 **flat** when its rise is under {} standard errors (the model did not learn the task within the \
+                 budgets: its AUC normalises noise) and **noisy** when its `auc_se` is at least {} (the test set is \
+                 too small for the AUC to say more than the paper's whole prediction error). Flagged tasks are kept \
+                 in every analysis and named; `findings` also gives the headline correlation without them.",
+                test_noise::RESAMPLES,
+                test_noise::SEED,
+                test_noise::FLAT_SIGMAS,
+                test_noise::NOISY_AUC_SE,
+            ),
         ];
         for model in &models {
             for task in &model.tasks {
@@ -126,10 +160,17 @@ fn row(model: &LiveModel, t: &LiveTask) -> Vec<Cell> {
         t.zero_shot().into(),
         max_score.into(),
         t.auc_value().into(),
+        t.noise.auc_se.into(),
+        t.noise.test_examples.map_or(Cell::Empty, |n| Cell::Int(n as i64)),
+        t.noise.rise.map(|r| r.rise).into(),
+        t.noise.rise.map(|r| r.se).filter(|v| v.is_finite()).into(),
+        Cell::text(t.noise.flags_text()),
         t.human_level.into(),
         auc_cell(&t.auc_paper_ceiling),
         scores(&t.label_points),
         auc_cell(&t.label_auc),
+        t.label_noise.auc_se.into(),
+        Cell::text(t.label_noise.flags_text()),
         Cell::text(notes.join("; ")),
     ]
 }
@@ -144,10 +185,7 @@ fn model_paragraph(model: &LiveModel) -> String {
         model.grid_text(),
         model.repeats().len()
     );
-    if let (Some(lo), Some(hi)) = (
-        aucs.iter().min_by(|a, b| a.1.total_cmp(&b.1)),
-        aucs.iter().max_by(|a, b| a.1.total_cmp(&b.1)),
-    ) {
+    if let (Some(lo), Some(hi)) = (aucs.iter().min_by(|a, b| a.1.total_cmp(&b.1)), aucs.iter().max_by(|a, b| a.1.total_cmp(&b.1))) {
         let mean = aucs.iter().map(|a| a.1).sum::<f64>() / aucs.len() as f64;
         text += &format!(
             " The AUC (ceiling = max score) of the {} task(s) with one runs from {:.3} ({}) to {:.3} ({}), mean {mean:.3}.",
@@ -158,6 +196,23 @@ fn model_paragraph(model: &LiveModel) -> String {
             hi.0
         );
     }
+    let ses: Vec<f64> = model.tasks.iter().filter_map(|t| t.noise.auc_se).collect();
+    if !ses.is_empty() {
+        let mut sorted = ses.clone();
+        sorted.sort_by(f64::total_cmp);
+        text += &format!(
+            " The AUC's test-set standard error runs from {:.3} to {:.3} (median {:.3}).",
+            sorted[0],
+            sorted[sorted.len() - 1],
+            dataeff::evaluate::summarise(&sorted).median
+        );
+    }
+    for flag in [test_noise::CurveFlag::Flat, test_noise::CurveFlag::Noisy] {
+        let flagged: Vec<&str> = model.tasks.iter().filter(|t| t.noise.flags.contains(&flag)).map(|t| t.task.as_str()).collect();
+        if !flagged.is_empty() {
+            text += &format!(" Flagged {} ({}): {}.", flag.name(), flagged.len(), flagged.join(", "));
+        }
+    }
     let without: Vec<&str> = model.tasks.iter().filter(|t| t.auc.is_err()).map(|t| t.task.as_str()).collect();
     if !without.is_empty() {
         text += &format!(" No AUC for {} (the table's note says why).", without.join(", "));
@@ -165,10 +220,7 @@ fn model_paragraph(model: &LiveModel) -> String {
     let skipped: Vec<String> =
         model.tasks.iter().filter(|t| !t.skipped.is_empty()).map(|t| format!("{} ({})", t.task, join(&t.skipped))).collect();
     if !skipped.is_empty() {
-        text += &format!(
-            " Skipped as larger than the train pool, last score carried forward: {}.",
-            skipped.join(", ")
-        );
+        text += &format!(" Skipped as larger than the train pool, last score carried forward: {}.", skipped.join(", "));
     }
     let missing: Vec<String> =
         model.tasks.iter().filter(|t| !t.missing.is_empty()).map(|t| format!("{} ({})", t.task, join(&t.missing))).collect();
@@ -204,10 +256,12 @@ impl Draw for Grid<'_> {
         let x_max = x_of(X_MAX_BUDGET);
         for (cell, panel) in cells.iter().zip(&self.panels) {
             let t = panel.task;
-            let caption = match t.auc_value() {
-                Some(a) => format!("{} · AUC {a:.2}", t.task),
-                None => format!("{} · no AUC", t.task),
-            };
+            let flags = t.noise.flags_text();
+            let caption = match (t.auc_value(), t.noise.auc_se) {
+                (Some(a), Some(se)) => format!("{} · AUC {a:.2}±{se:.2}", t.task),
+                (Some(a), None) => format!("{} · AUC {a:.2}", t.task),
+                (None, _) => format!("{} · no AUC", t.task),
+            } + &if flags.is_empty() { String::new() } else { format!(" · {flags}") };
             let mut chart = ChartBuilder::on(cell)
                 .margin_left(8)
                 .margin_right(10)
@@ -252,10 +306,8 @@ impl Draw for Grid<'_> {
         let font = (FONT, 14).into_font().color(&palette::INK);
         let y = height as i32 - 30;
         let mut x = 40;
-        let mut entries: Vec<(String, RGBColor)> = vec![
-            ("live score (paper's parsing)".into(), palette::INK),
-            ("live label score (format-free)".into(), LABEL_COLOR),
-        ];
+        let mut entries: Vec<(String, RGBColor)> =
+            vec![("live score (paper's parsing)".into(), palette::INK), ("live label score (format-free)".into(), LABEL_COLOR)];
         entries.extend(Family::ALL.map(|f| (format!("published {}, normalised", f.model()), palette::family(f))));
         for (text, color) in entries {
             root.draw(&PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3))).map_err(plot_err)?;

@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use dataeff::curve::{AucSummary, BudgetGrid, CurveError, NormalisedCurve};
 use dataeff::live::{LiveResults, MetricsCell};
 use dataeff::stats::{mean, sample_sd};
+use dataeff::test_noise::{self, CurveFlag, Rise};
 
 use crate::experiment::{Context, LIVE_DIR};
 
@@ -44,6 +45,58 @@ pub enum Ceiling {
     MaxScore,
     /// The paper's h = max(human level, max score) (PAPER.md §2), with the transcribed human level.
     Paper,
+}
+
+/// Which of a live curve's two scores an analysis reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// The paper's metric: exact match of the parsed answer (token F1 on free-text QA).
+    ExactMatch,
+    /// The format-free label score: right when the label with the highest answer log-likelihood
+    /// is the target (tasks with a closed label set or listed options only). A small model that
+    /// knows the answer but not yet the answer format scores here from the start.
+    FormatFree,
+}
+
+/// Both readings, the headline (exact match, the paper's metric) first.
+pub const READINGS: [Reading; 2] = [Reading::ExactMatch, Reading::FormatFree];
+
+impl Reading {
+    pub fn name(self) -> &'static str {
+        match self {
+            Reading::ExactMatch => "exact_match",
+            Reading::FormatFree => "format_free",
+        }
+    }
+}
+
+/// The test set's own noise on one curve (`dataeff::test_noise`).
+#[derive(Clone, Debug, Default)]
+pub struct Noise {
+    /// Test examples per budget (`None`: no per-example predictions to resample).
+    pub test_examples: Option<usize>,
+    /// The AUC's bootstrap standard error over the test examples.
+    pub auc_se: Option<f64>,
+    /// Best fine-tuned score − zero-shot, with its paired standard error.
+    pub rise: Option<Rise>,
+    pub flags: Vec<CurveFlag>,
+}
+
+impl Noise {
+    /// The flags as text (`flat, noisy`; empty when none).
+    pub fn flags_text(&self) -> String {
+        self.flags.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+fn noise(grid: &Result<BudgetGrid, String>, scores: Option<Vec<(usize, Vec<f64>)>>) -> Noise {
+    let Some(scores) = scores else {
+        return Noise::default();
+    };
+    let curve: Vec<(u32, Vec<f64>)> = scores.into_iter().map(|(n, s)| (n as u32, s)).collect();
+    let auc_se = grid.as_ref().ok().and_then(|g| test_noise::auc_standard_error(g, &curve, None, test_noise::RESAMPLES, test_noise::SEED));
+    let rise = test_noise::rise(&curve);
+    Noise { test_examples: curve.first().map(|c| c.1.len()), auc_se, rise, flags: test_noise::flags(rise, auc_se) }
 }
 
 /// A curve's AUC on the live grid and its normalised points.
@@ -81,6 +134,9 @@ pub struct LiveTask {
     pub label_auc: Option<Result<LiveAuc, String>>,
     /// The metrics cells, in repeat order.
     pub metrics: Vec<MetricsCell>,
+    /// The test set's noise on the curve and on the label-score curve.
+    pub noise: Noise,
+    pub label_noise: Noise,
 }
 
 impl LiveTask {
@@ -100,6 +156,36 @@ impl LiveTask {
     /// The score at budget 0 (the zero-shot score), when the curve has one.
     pub fn zero_shot(&self) -> Option<f64> {
         self.points.as_ref()?.iter().find(|p| p.0 == 0).map(|p| p.1)
+    }
+
+    /// The primary AUC (ceiling = max score) of `reading`'s curve.
+    pub fn auc_in(&self, reading: Reading) -> Option<f64> {
+        self.live_auc_in(reading).map(LiveAuc::value)
+    }
+
+    /// The primary AUC and normalised curve of `reading`'s curve.
+    pub fn live_auc_in(&self, reading: Reading) -> Option<&LiveAuc> {
+        match reading {
+            Reading::ExactMatch => self.auc.as_ref().ok(),
+            Reading::FormatFree => self.label_auc.as_ref()?.as_ref().ok(),
+        }
+    }
+
+    /// The zero-shot score of `reading`'s curve.
+    pub fn zero_shot_in(&self, reading: Reading) -> Option<f64> {
+        let points = match reading {
+            Reading::ExactMatch => &self.points,
+            Reading::FormatFree => &self.label_points,
+        };
+        points.as_ref()?.iter().find(|p| p.0 == 0).map(|p| p.1)
+    }
+
+    /// The test set's noise on `reading`'s curve.
+    pub fn noise_in(&self, reading: Reading) -> &Noise {
+        match reading {
+            Reading::ExactMatch => &self.noise,
+            Reading::FormatFree => &self.label_noise,
+        }
     }
 
     /// `metric` of each repeat, in repeat order.
@@ -142,10 +228,12 @@ impl LiveModel {
 
     /// The tasks with a primary AUC and at least one metrics cell, with (repeat-mean CoS-Low, AUC).
     pub fn coslow_and_auc(&self) -> Vec<(&LiveTask, f64, f64)> {
-        self.tasks
-            .iter()
-            .filter_map(|t| Some((t, t.metric_mean(|c| c.cos_low)?, t.auc_value()?)))
-            .collect()
+        self.coslow_and_auc_in(Reading::ExactMatch)
+    }
+
+    /// The same on `reading`'s curves.
+    pub fn coslow_and_auc_in(&self, reading: Reading) -> Vec<(&LiveTask, f64, f64)> {
+        self.tasks.iter().filter_map(|t| Some((t, t.metric_mean(|c| c.cos_low)?, t.auc_in(reading)?))).collect()
     }
 
     /// The grid's budgets as text (`16 32 64`), or why there is none.
@@ -210,6 +298,8 @@ fn live_task(ctx: &Context, results: &LiveResults, grid: &Result<BudgetGrid, Str
         label_points,
         human_level,
         metrics: results.metrics.get(task).cloned().unwrap_or_default(),
+        noise: noise(grid, results.test_scores(task, false)),
+        label_noise: noise(grid, results.test_scores(task, true)),
     }
 }
 
@@ -225,7 +315,6 @@ pub fn join_scores(values: impl IntoIterator<Item = f64>) -> String {
 
 /// A file stem for a figure of `model` (letters, digits, `.`, `_` and `-` kept, the rest `_`).
 pub fn figure_name(prefix: &str, model: &str) -> String {
-    let model: String =
-        model.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let model: String = model.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
     format!("{prefix}_{model}")
 }

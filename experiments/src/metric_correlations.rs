@@ -13,11 +13,14 @@ use dataeff::stats::{CorrelationKind, mean, pearson, sample_sd};
 use crate::correlation::correlate;
 use crate::experiment::{Context, Experiment, LIVE_INPUTS, Output};
 use crate::figure::{Draw, FONT, palette, plot_err, render, x_tick_labels};
-use crate::live_tasks::{LiveModel, MIN_TASKS, join, live_models, no_live_results, too_few_tasks};
+use crate::live_tasks::{LiveModel, MIN_TASKS, READINGS, Reading, join, live_models, no_live_results, too_few_tasks};
 use crate::prose::above_or_below;
 use crate::table::{Cell, Table};
 
 pub struct MetricCorrelations;
+
+/// The format-free reading's bars (the label-score colour of `live_curves`).
+const FORMAT_FREE: RGBColor = RGBColor(150, 60, 140);
 
 /// A per-task quantity correlated with the AUC.
 struct Metric {
@@ -47,23 +50,23 @@ struct Correlations {
     note: String,
 }
 
-fn correlations(model: &LiveModel, metric: &Metric) -> (Correlations, Vec<f64>, Vec<f64>) {
+fn correlations(model: &LiveModel, metric: &Metric, reading: Reading) -> (Correlations, Vec<f64>, Vec<f64>) {
     let (x, y): (Vec<f64>, Vec<f64>) = model
         .tasks
         .iter()
         .filter_map(|t| {
             let value = match metric.per_repeat {
                 Some(f) => t.metric_mean(f)?,
-                None => t.zero_shot()?,
+                None => t.zero_shot_in(reading)?,
             };
-            Some((value, t.auc_value()?))
+            Some((value, t.auc_in(reading)?))
         })
         .unzip();
     let mut per_repeat = Vec::new();
     if let Some(f) = metric.per_repeat {
         for repeat in model.repeats() {
             let (rx, ry): (Vec<f64>, Vec<f64>) =
-                model.tasks.iter().filter_map(|t| Some((t.metric_in_repeat(repeat, f)?, t.auc_value()?))).unzip();
+                model.tasks.iter().filter_map(|t| Some((t.metric_in_repeat(repeat, f)?, t.auc_in(reading)?))).unzip();
             if rx.len() >= MIN_TASKS {
                 per_repeat.extend(pearson(&rx, &ry));
             }
@@ -96,8 +99,20 @@ impl Experiment for MetricCorrelations {
         let mut table = Table::new(
             "metric_correlations",
             &[
-                "model", "metric", "tasks", "repeats_used", "r_mean_over_repeats", "r_sd_over_repeats", "r_of_repeat_mean",
-                "ci_low", "ci_high", "p_value", "paper_r", "paper_sd", "note",
+                "model",
+                "reading",
+                "metric",
+                "tasks",
+                "repeats_used",
+                "r_mean_over_repeats",
+                "r_sd_over_repeats",
+                "r_of_repeat_mean",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "paper_r",
+                "paper_sd",
+                "note",
             ],
         );
         let mut spread = Table::new(
@@ -114,55 +129,63 @@ impl Experiment for MetricCorrelations {
              metric values across tasks against the AUC) and summarised over the repeats with at least 3 tasks, \
              as the paper reports it; `r_of_repeat_mean` is r of the metric averaged over repeats, with a 95% \
              Fisher-z interval from 4 tasks on. The zero-shot score (the budget-0 curve score) has one value per \
-             task, not per repeat. The paper's values (PAPER.md §4, one family) are beside ours."
+             task, not per repeat. The paper's values (PAPER.md §4, one family) are beside ours. Each correlation \
+             is computed twice: on the `exact_match` curves (the paper's metric, every task) and on the \
+             `format_free` curves (label log-likelihood, only the tasks with a closed label set or listed options)."
                 .to_string(),
         ];
         let mut panels = Vec::new();
         for model in &models {
-            let mut bars = Vec::new();
-            let mut described = Vec::new();
-            for metric in &METRICS {
-                let (result, x, y) = correlations(model, metric);
-                let interval = correlate(CorrelationKind::Pearson, &x, &y).filter(|_| result.of_mean.is_some());
-                let (r_mean, r_sd) = if result.per_repeat.is_empty() {
-                    (None, None)
-                } else {
-                    (Some(mean(&result.per_repeat)), Some(sample_sd(&result.per_repeat)).filter(|v| v.is_finite()))
-                };
-                table.push(vec![
-                    Cell::text(&model.model),
-                    Cell::text(metric.name),
-                    Cell::Int(result.tasks as i64),
-                    Cell::Int(result.per_repeat.len() as i64),
-                    r_mean.into(),
-                    r_sd.into(),
-                    result.of_mean.into(),
-                    interval.map(|c| c.lo).into(),
-                    interval.map(|c| c.hi).into(),
-                    interval.map_or(Cell::Empty, |c| Cell::Sci(c.p_value)),
-                    metric.paper.map(|p| p.0).into(),
-                    metric.paper.map(|p| p.1).into(),
-                    Cell::text(&result.note),
-                ]);
-                let ours = r_mean.or(result.of_mean);
-                if let Some(r) = ours {
-                    let sd = r_sd.map_or(String::new(), |sd| format!(" ± {sd:.3}"));
-                    let paper = metric.paper.map_or(String::new(), |(p, s)| {
-                        format!(", {} the paper's {p} ± {s}", above_or_below(r, p))
-                    });
-                    described.push(format!("{} r = {r:.3}{sd}{paper}", metric.name));
+            let mut bars: Vec<Bar> = METRICS.iter().map(|m| Bar { name: m.name, ours: [None, None], paper: m.paper }).collect();
+            let mut by_reading = Vec::new();
+            for (ri, reading) in READINGS.into_iter().enumerate() {
+                let mut described = Vec::new();
+                for (mi, metric) in METRICS.iter().enumerate() {
+                    let (result, x, y) = correlations(model, metric, reading);
+                    let interval = correlate(CorrelationKind::Pearson, &x, &y).filter(|_| result.of_mean.is_some());
+                    let (r_mean, r_sd) = if result.per_repeat.is_empty() {
+                        (None, None)
+                    } else {
+                        (Some(mean(&result.per_repeat)), Some(sample_sd(&result.per_repeat)).filter(|v| v.is_finite()))
+                    };
+                    table.push(vec![
+                        Cell::text(&model.model),
+                        Cell::text(reading.name()),
+                        Cell::text(metric.name),
+                        Cell::Int(result.tasks as i64),
+                        Cell::Int(result.per_repeat.len() as i64),
+                        r_mean.into(),
+                        r_sd.into(),
+                        result.of_mean.into(),
+                        interval.map(|c| c.lo).into(),
+                        interval.map(|c| c.hi).into(),
+                        interval.map_or(Cell::Empty, |c| Cell::Sci(c.p_value)),
+                        metric.paper.map(|p| p.0).into(),
+                        metric.paper.map(|p| p.1).into(),
+                        Cell::text(&result.note),
+                    ]);
+                    let ours = r_mean.or(result.of_mean);
+                    if let Some(r) = ours {
+                        let sd = r_sd.map_or(String::new(), |sd| format!(" ± {sd:.3}"));
+                        let paper =
+                            metric.paper.map_or(String::new(), |(p, s)| format!(", {} the paper's {p} ± {s}", above_or_below(r, p)));
+                        described.push(format!("{} r = {r:.3}{sd}{paper}", metric.name));
+                    }
+                    bars[mi].ours[ri] = ours.map(|r| (r, r_sd.unwrap_or(0.0)));
                 }
-                bars.push(Bar { name: metric.name, ours: ours.map(|r| (r, r_sd.unwrap_or(0.0))), paper: metric.paper });
+                let with_coslow = model.coslow_and_auc_in(reading).len();
+                by_reading.push(if described.is_empty() {
+                    format!(
+                        "{}: no correlation can be computed: {}",
+                        reading.name(),
+                        too_few_tasks(&model.model, with_coslow, " with CoS-Low and an AUC")
+                    )
+                } else {
+                    format!("{} ({with_coslow} tasks with CoS-Low): {}", reading.name(), described.join("; "))
+                });
             }
-            let with_coslow = model.coslow_and_auc().len();
-            let mut text = format!("`{}`: ", model.model);
-            if described.is_empty() {
-                text += &format!(
-                    "no correlation can be computed: {}.",
-                    too_few_tasks(&model.model, with_coslow, " with CoS-Low and an AUC")
-                );
-            } else {
-                text += &format!("{}.", described.join("; "));
+            let mut text = format!("`{}`: {}.", model.model, by_reading.join(". "));
+            if bars.iter().any(|b| b.ours.iter().any(Option::is_some)) {
                 panels.push((model.model.clone(), bars));
             }
             // CoS-Low's own spread over repeats.
@@ -212,10 +235,10 @@ impl Experiment for MetricCorrelations {
     }
 }
 
-/// One metric's bar pair: ours (r, SD over repeats) and the paper's.
+/// One metric's bars: ours on each reading (r, SD over repeats) and the paper's.
 struct Bar {
     name: &'static str,
-    ours: Option<(f64, f64)>,
+    ours: [Option<(f64, f64)>; 2],
     paper: Option<(f64, f64)>,
 }
 
@@ -226,10 +249,7 @@ struct Bars {
 impl Draw for Bars {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
         let body = root
-            .titled(
-                "Pearson r with the live AUC (± SD over repeats) and the paper's",
-                (FONT, 18).into_font().color(&palette::INK),
-            )
+            .titled("Pearson r with the live AUC (± SD over repeats) and the paper's", (FONT, 18).into_font().color(&palette::INK))
             .map_err(plot_err)?;
         let ours_color = palette::family(dataeff::Family::Llama);
         for (area, (model, bars)) in body.split_evenly((1, self.panels.len())).iter().zip(&self.panels) {
@@ -255,16 +275,19 @@ impl Draw for Bars {
             x_tick_labels(root, &ticks, |x| chart.backend_coord(&(x, -1.0)), 12)?;
             for (i, bar) in bars.iter().enumerate() {
                 let left = i as f64;
-                for (value, offset, color) in [(bar.ours, 0.12, ours_color), (bar.paper, 0.52, palette::MUTED)] {
+                for (value, offset, color) in
+                    [(bar.ours[0], 0.08, ours_color), (bar.ours[1], 0.36, FORMAT_FREE), (bar.paper, 0.64, palette::MUTED)]
+                {
                     let Some((r, sd)) = value else { continue };
-                    let (x0, x1) = (left + offset, left + offset + 0.36);
-                    chart
-                        .draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, r)], color.mix(0.85).filled())))
-                        .map_err(plot_err)?;
+                    let (x0, x1) = (left + offset, left + offset + 0.26);
+                    chart.draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, r)], color.mix(0.85).filled()))).map_err(plot_err)?;
                     let mid = (x0 + x1) / 2.0;
                     if sd > 0.0 {
                         chart
-                            .draw_series(std::iter::once(PathElement::new(vec![(mid, r - sd), (mid, r + sd)], palette::INK.stroke_width(2))))
+                            .draw_series(std::iter::once(PathElement::new(
+                                vec![(mid, r - sd), (mid, r + sd)],
+                                palette::INK.stroke_width(2),
+                            )))
                             .map_err(plot_err)?;
                     }
                 }
@@ -272,8 +295,13 @@ impl Draw for Bars {
             chart
                 .draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (0.0, 0.0)], ours_color.filled())))
                 .map_err(plot_err)?
-                .label("ours")
+                .label("ours, exact match")
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], ours_color.filled()));
+            chart
+                .draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (0.0, 0.0)], FORMAT_FREE.filled())))
+                .map_err(plot_err)?
+                .label("ours, format-free")
+                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], FORMAT_FREE.filled()));
             chart
                 .draw_series(std::iter::once(Rectangle::new([(0.0, 0.0), (0.0, 0.0)], palette::MUTED.filled())))
                 .map_err(plot_err)?
