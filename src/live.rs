@@ -11,6 +11,7 @@
 //!   cells/curve/<task>/n<budget>.predictions.jsonl   one Prediction per test example
 //!   cells/confidence/<task>.json          ConfidenceCell: the model's confidence on the pool
 //!   cells/metrics/<task>/r<repeat>.json   MetricsCell: CoS-Low and the comparison metrics
+//!   timings.jsonl                         Timing: each cell's wall-clock seconds, one per line
 //! ```
 //!
 //! Every cell carries its key (everything its numbers depend on) and the key's sha256, its
@@ -132,6 +133,17 @@ pub struct LiveResults {
     /// Each run budget's per-example test outcomes (its `n<budget>.predictions.jsonl`, where
     /// present), by task and budget.
     pub outcomes: BTreeMap<String, BTreeMap<usize, TestOutcomes>>,
+    /// Wall-clock seconds of each cell (`timings.jsonl`; a cell timed twice, as a resumed run
+    /// may do, keeps its last time), by cell id (`curve/<task>/n<budget>`, `confidence/<task>`,
+    /// `metrics/<task>/r<repeat>`).
+    pub timings: BTreeMap<String, f64>,
+}
+
+/// One line of `timings.jsonl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    pub cell: String,
+    pub seconds: f64,
 }
 
 /// One run budget's per-example test outcomes, in test-example order.
@@ -178,6 +190,14 @@ impl LiveResults {
         for path in cell_files(&dir.join("cells/metrics"))? {
             let cell: MetricsCell = crate::json::read(&path)?;
             out.metrics.entry(cell.task.clone()).or_default().push(cell);
+        }
+        let timings = dir.join("timings.jsonl");
+        if timings.is_file() {
+            let text = std::fs::read_to_string(&timings).with_context(|| format!("{}: cannot read", timings.display()))?;
+            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                let t: Timing = crate::json::parse(line).map_err(|e| anyhow::anyhow!("{}: line {}: {e}", timings.display(), i + 1))?;
+                out.timings.insert(t.cell, t.seconds);
+            }
         }
         for cells in out.curves.values_mut() {
             cells.sort_by_key(|c| c.budget);

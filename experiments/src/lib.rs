@@ -6,7 +6,7 @@
 //! `data/` in, `results/` and `paper_figures/` out; no experiment reads another's output files.
 //! The contract lives in [`experiment`], the writer in [`write`]; what several experiments share
 //! in [`study`] (the published curves), `live_tasks` (the live study's curves and metrics, read
-//! from `results/live/`), `baselines` (predictors and their errors), `strategies`
+//! from `results/live/`), `live_line` (the CoS-Low line of a live model), `baselines` (predictors and their errors), `strategies`
 //! (annotation strategies) and `correlation`; `prose` picks a summary's comparative words
 //! from its numbers. No experiment imports another.
 
@@ -18,6 +18,7 @@ pub mod write;
 
 mod baselines;
 mod correlation;
+mod live_line;
 mod live_tasks;
 mod families;
 mod prose;
@@ -33,6 +34,7 @@ mod curve_shape_error;
 mod curves;
 mod extrapolation_baseline;
 mod family_agreement;
+mod findings;
 mod live_curves;
 mod metric_correlations;
 mod prediction_error;
@@ -62,6 +64,7 @@ pub fn sections() -> Vec<Box<dyn Experiment>> {
         Box::new(label_planner::LabelPlanner),
         Box::new(uncertainty::Uncertainty),
         Box::new(cos_low_value::CosLowValue),
+        Box::new(findings::Findings),
         Box::new(live_curves::LiveCurves),
         Box::new(metric_correlations::MetricCorrelations),
         Box::new(coefficients_live::CoefficientsLive),

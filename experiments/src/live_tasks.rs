@@ -226,14 +226,39 @@ impl LiveModel {
         set.into_iter().collect()
     }
 
-    /// The tasks with a primary AUC and at least one metrics cell, with (repeat-mean CoS-Low, AUC).
-    pub fn coslow_and_auc(&self) -> Vec<(&LiveTask, f64, f64)> {
-        self.coslow_and_auc_in(Reading::ExactMatch)
-    }
-
-    /// The same on `reading`'s curves.
+    /// The tasks with an AUC on `reading`'s curves and at least one metrics cell, with
+    /// (repeat-mean CoS-Low, AUC).
     pub fn coslow_and_auc_in(&self, reading: Reading) -> Vec<(&LiveTask, f64, f64)> {
         self.tasks.iter().filter_map(|t| Some((t, t.metric_mean(|c| c.cos_low)?, t.auc_in(reading)?))).collect()
+    }
+
+    /// The tasks with `metric` (its repeat mean; `None`: the zero-shot score of `reading`'s
+    /// curve) and an AUC on `reading`'s curves, with both.
+    pub fn metric_and_auc(&self, metric: Option<fn(&MetricsCell) -> f64>, reading: Reading) -> Vec<(&LiveTask, f64, f64)> {
+        self.tasks
+            .iter()
+            .filter_map(|t| {
+                let value = match metric {
+                    Some(f) => t.metric_mean(f)?,
+                    None => t.zero_shot_in(reading)?,
+                };
+                Some((t, value, t.auc_in(reading)?))
+            })
+            .collect()
+    }
+
+    /// Pearson's r of `metric` with the AUC of `reading`'s curves within each repeat (that
+    /// repeat's values across tasks), for the repeats with at least [`MIN_TASKS`] tasks.
+    pub fn per_repeat_pearson(&self, metric: fn(&MetricsCell) -> f64, reading: Reading) -> Vec<f64> {
+        let mut out = Vec::new();
+        for repeat in self.repeats() {
+            let (x, y): (Vec<f64>, Vec<f64>) =
+                self.tasks.iter().filter_map(|t| Some((t.metric_in_repeat(repeat, metric)?, t.auc_in(reading)?))).unzip();
+            if x.len() >= MIN_TASKS {
+                out.extend(dataeff::stats::pearson(&x, &y));
+            }
+        }
+        out
     }
 
     /// The grid's budgets as text (`16 32 64`), or why there is none.

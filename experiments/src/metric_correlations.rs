@@ -51,27 +51,8 @@ struct Correlations {
 }
 
 fn correlations(model: &LiveModel, metric: &Metric, reading: Reading) -> (Correlations, Vec<f64>, Vec<f64>) {
-    let (x, y): (Vec<f64>, Vec<f64>) = model
-        .tasks
-        .iter()
-        .filter_map(|t| {
-            let value = match metric.per_repeat {
-                Some(f) => t.metric_mean(f)?,
-                None => t.zero_shot_in(reading)?,
-            };
-            Some((value, t.auc_in(reading)?))
-        })
-        .unzip();
-    let mut per_repeat = Vec::new();
-    if let Some(f) = metric.per_repeat {
-        for repeat in model.repeats() {
-            let (rx, ry): (Vec<f64>, Vec<f64>) =
-                model.tasks.iter().filter_map(|t| Some((t.metric_in_repeat(repeat, f)?, t.auc_in(reading)?))).unzip();
-            if rx.len() >= MIN_TASKS {
-                per_repeat.extend(pearson(&rx, &ry));
-            }
-        }
-    }
+    let (x, y): (Vec<f64>, Vec<f64>) = model.metric_and_auc(metric.per_repeat, reading).into_iter().map(|p| (p.1, p.2)).unzip();
+    let per_repeat = metric.per_repeat.map_or_else(Vec::new, |f| model.per_repeat_pearson(f, reading));
     let (of_mean, note) = if x.len() < MIN_TASKS {
         (None, too_few_tasks(&model.model, x.len(), " with this metric and an AUC"))
     } else {

@@ -10,7 +10,7 @@ use dataeff::curve::BudgetGrid;
 use dataeff::live::{CurveCell, MetricsCell};
 use dataeff_experiments::{Cell, Context, Output, Table, registry};
 
-const LIVE_IDS: [&str; 5] = ["live_curves", "metric_correlations", "coefficients_live", "prediction_error", "task_agreement"];
+const LIVE_IDS: [&str; 6] = ["findings", "live_curves", "metric_correlations", "coefficients_live", "prediction_error", "task_agreement"];
 const BUDGETS: [usize; 6] = [0, 16, 32, 64, 128, 256];
 const REPEATS: usize = 3;
 
@@ -387,4 +387,41 @@ fn test_noise_flags_and_the_format_free_reading() {
     let coefficients = run(&ctx, "coefficients_live");
     let t = table(&coefficients, "coefficients_live");
     assert_eq!(number(cell(t, &[("reading", "format_free"), ("coefficient", "slope")], "tasks")), 4.0);
+}
+
+/// Two models whose AUC is an exact but different line of CoS-Low: claim 3 (a model-specific
+/// line) agrees; and the compute table reads `timings.jsonl` (curve vs CoS-Low time).
+#[test]
+fn findings_compare_two_models_and_read_the_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = BudgetGrid::new([16, 32, 64, 128, 256]).unwrap();
+    for (name, slope, intercept) in [("model-a", SLOPE, INTERCEPT), ("model-b", 0.3, 0.4)] {
+        let model = dir.path().join(name);
+        for s in PLAUSIBLE {
+            let s = Spec { train_pool: 5000, ..s };
+            let points: Vec<(u32, f64)> = BUDGETS.iter().map(|&n| (n as u32, score(&s, n))).collect();
+            let auc = grid.auc(&points, None).unwrap().extrapolation_auc;
+            write_task(&model, &Spec { coslow: (auc - intercept) / slope, ..s }, [-0.01, 0.0, 0.01]);
+        }
+    }
+    let mut timings: Vec<String> = BUDGETS.iter().map(|n| format!(r#"{{"cell":"curve/hyperbaton/n{n}","seconds":100.0}}"#)).collect();
+    timings.push(r#"{"cell":"confidence/hyperbaton","seconds":20.0}"#.into());
+    timings.extend((0..REPEATS).map(|r| format!(r#"{{"cell":"metrics/hyperbaton/r{r}","seconds":{}}}"#, 30 + r)));
+    // A resumed run may time a cell twice: the last time counts.
+    timings.push(r#"{"cell":"confidence/hyperbaton","seconds":20.0}"#.into());
+    std::fs::write(dir.path().join("model-a/timings.jsonl"), timings.join("\n")).unwrap();
+
+    let output = run(&context(dir.path()), "findings");
+    let t = table(&output, "findings");
+    let claim3 = [("reading", "exact_match"), ("claim", "3. the CoS-Low line is family-specific")];
+    assert_eq!(cell(t, &claim3, "verdict"), &Cell::text("agrees"), "{}", output.summary);
+    let claim4 = [("model", "model-a"), ("reading", "exact_match"), ("claim", "4. leave-one-task-out AUC error about 8.6%")];
+    assert_eq!(cell(t, &claim4, "verdict"), &Cell::text("agrees"));
+    let c = table(&output, "findings_compute");
+    let key = [("model", "model-a"), ("task", "hyperbaton")];
+    assert_eq!(number(cell(c, &key, "curve_seconds")), 600.0);
+    assert_eq!(number(cell(c, &key, "coslow_seconds")), 50.0);
+    assert_eq!(number(cell(c, &key, "curve_over_coslow")), 12.0);
+    assert_eq!(number(cell(c, &key, "all_repeats_seconds")), 20.0 + 30.0 + 31.0 + 32.0);
+    assert!(output.summary.contains("One task's full curve took 12.0×"), "{}", output.summary);
 }
