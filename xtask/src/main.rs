@@ -32,8 +32,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Regenerate every table, figure and paper_figures/REPORT.md.
-    Reproduce,
+    /// Regenerate every table, figure and paper_figures/REPORT.md from data/ and the committed live
+    /// results (results/live/<model>/), without running a model. With --live, first rerun the live
+    /// study of one model (`dataeff sweep run`, optimised build) into results/live/<model>/:
+    /// finished cells are kept, the rest computed.
+    Reproduce {
+        /// Rerun the live study of --model on --profile before regenerating.
+        #[arg(long)]
+        live: bool,
+        /// The live study's profile (data/profiles/<name>.toml; with --live).
+        #[arg(long, default_value = "quick", requires = "live")]
+        profile: String,
+        /// The live study's model: a known name, a .gguf file or a model directory (with --live).
+        #[arg(long, default_value = dataeff::provenance::DEFAULT_MODEL, requires = "live")]
+        model: String,
+    },
     /// Regenerate one experiment's table or figure (ids: `cargo xtask list`).
     Figure {
         /// Experiment id, e.g. `curves` or `auc_table`.
@@ -191,7 +204,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 writeln!(std::io::stdout(), "wrote {}", path.strip_prefix(&root).unwrap_or(&path).display())?;
             }
         }
-        Command::Reproduce => {
+        Command::Reproduce { live: true, profile, model } => live::run(&root, &profile, &model, None, true)?,
+        Command::Reproduce { live: false, .. } => {
             let ctx = Context::load(&root)?;
             let written = dataeff_experiments::reproduce(&ctx)?;
             writeln!(std::io::stdout(), "regenerated {} files under results/ and paper_figures/", written.len())?;
