@@ -51,6 +51,14 @@ enum Command {
     Figure {
         /// Experiment id, e.g. `curves` or `auc_table`.
         id: String,
+        /// Read the live results from this directory instead of results/live/ (e.g. a study still
+        /// running, results/live-cpu/); needs --out, so the committed results stay as they are.
+        #[arg(long, value_name = "DIR", requires = "out")]
+        live_from: Option<PathBuf>,
+        /// Write the table(s) and figure(s) under DIR/results/ and DIR/paper_figures/, and print the
+        /// summary.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// List the experiments with what each produces.
     List,
@@ -194,14 +202,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 writeln!(out, "{:<24}   in: {}", "", exp.inputs().join(", "))?;
             }
         }
-        Command::Figure { id } => {
-            let ctx = Context::load(&root)?;
+        Command::Figure { id, live_from, out } => {
+            let ctx = match &live_from {
+                Some(dir) => Context::load_with_live(&root, dir)?,
+                None => Context::load(&root)?,
+            };
             let Some(exp) = registry().into_iter().find(|e| e.id() == id) else {
                 let ids: Vec<_> = registry().iter().map(|e| e.id()).collect();
                 bail!("no experiment `{id}`: expected one of {}", ids.join(", "));
             };
-            for path in dataeff_experiments::run_and_write(exp.as_ref(), &ctx)? {
-                writeln!(std::io::stdout(), "wrote {}", path.strip_prefix(&root).unwrap_or(&path).display())?;
+            let mut stdout = std::io::stdout();
+            match &out {
+                Some(out) => {
+                    let output = exp.run(&ctx).with_context(|| format!("experiment `{id}`"))?;
+                    for path in dataeff_experiments::write_output(out, &output)? {
+                        writeln!(stdout, "wrote {}", path.display())?;
+                    }
+                    writeln!(stdout, "\n{}", output.summary)?;
+                }
+                None => {
+                    for path in dataeff_experiments::run_and_write(exp.as_ref(), &ctx)? {
+                        writeln!(stdout, "wrote {}", path.strip_prefix(&root).unwrap_or(&path).display())?;
+                    }
+                }
             }
         }
         Command::Reproduce { live: true, profile, model } => live::run(&root, &profile, &model, None, true)?,
