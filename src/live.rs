@@ -278,8 +278,8 @@ impl LiveResults {
 
     /// The summary tables of the results, as CSV text by file name: `curves.csv` (task, budget,
     /// score, format_free_score, n_test, skipped), `auc.csv` (task, auc, zero_shot, ceiling,
-    /// format_free_auc, note: the AUC on [`Self::budget_grid`] with ceiling = the curve's best
-    /// score) and `metrics.csv` (task, repeat, draw_seed, lora_seed, zero_shot, grad_norm_k,
+    /// auc_se, format_free_auc, format_free_auc_se, note: the AUC on [`Self::budget_grid`] with
+    /// ceiling = the curve's best score, and its test-set standard error, `crate::test_noise`) and `metrics.csv` (task, repeat, draw_seed, lora_seed, zero_shot, grad_norm_k,
     /// conf_avg_k, cos_sim_k, coslow).
     pub fn summary_tables(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
         let number = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
@@ -297,8 +297,14 @@ impl LiveResults {
             let points: Vec<(u32, f64)> = points.ok_or("a run budget has no score")?.into_iter().map(|(n, v)| (n as u32, v)).collect();
             grid.auc(&points, None).map_err(|e| e.to_string())
         };
+        // The AUC's standard error from the test set alone (crate::test_noise).
+        let se_of = |task: &str, label: bool| -> Option<f64> {
+            let curve: Vec<(u32, Vec<f64>)> = self.test_scores(task, label)?.into_iter().map(|(n, s)| (n as u32, s)).collect();
+            let grid = grid.as_ref().ok()?;
+            crate::test_noise::auc_standard_error(grid, &curve, None, crate::test_noise::RESAMPLES, crate::test_noise::SEED)
+        };
         let mut aucs = csv::Writer::from_writer(Vec::new());
-        aucs.write_record(["task", "auc", "zero_shot", "ceiling", "format_free_auc", "note"])?;
+        aucs.write_record(["task", "auc", "zero_shot", "ceiling", "auc_se", "format_free_auc", "format_free_auc_se", "note"])?;
         for task in self.curves.keys() {
             let zero_shot = self.zero_shot(task);
             let (auc, ceiling, note) = match auc_of(self.curve(task)) {
@@ -311,7 +317,18 @@ impl LiveResults {
                 ("", Some(Err(e))) => format!("format-free: {e}"),
                 _ => note,
             };
-            aucs.write_record([task.clone(), number(auc), number(zero_shot), number(ceiling), number(label_auc), note])?;
+            let auc_se = auc.and_then(|_| se_of(task, false));
+            let label_se = label_auc.and_then(|_| se_of(task, true));
+            aucs.write_record([
+                task.clone(),
+                number(auc),
+                number(zero_shot),
+                number(ceiling),
+                number(auc_se),
+                number(label_auc),
+                number(label_se),
+                note,
+            ])?;
         }
         let mut metrics = csv::Writer::from_writer(Vec::new());
         metrics.write_record(["task", "repeat", "draw_seed", "lora_seed", "zero_shot", "grad_norm_k", "conf_avg_k", "cos_sim_k", "coslow"])?;
@@ -394,6 +411,31 @@ mod tests {
             validation: vec![],
             train_losses: vec![],
         }
+    }
+
+    #[test]
+    fn test_scores_carry_a_skipped_budget_and_need_every_run_budgets_predictions() {
+        let mut results = LiveResults::default();
+        results.curves.insert("t".into(), vec![cell(0, Some(0.5), false), cell(8, Some(1.0), false), cell(32, None, true)]);
+        let outcomes = |scores: Vec<f64>, labels: Vec<Option<bool>>| TestOutcomes { scores, label_correct: labels };
+        let mut by_budget = BTreeMap::new();
+        by_budget.insert(0, outcomes(vec![1.0, 0.0], vec![Some(true), None]));
+        results.outcomes.insert("t".into(), by_budget.clone());
+        assert_eq!(results.test_scores("t", false), None, "budget 8 has no predictions");
+        by_budget.insert(8, outcomes(vec![1.0, 1.0], vec![Some(true), Some(true)]));
+        results.outcomes.insert("t".into(), by_budget);
+        assert_eq!(results.test_scores("t", false), Some(vec![(0, vec![1.0, 0.0]), (8, vec![1.0, 1.0]), (32, vec![1.0, 1.0])]));
+        assert_eq!(results.test_scores("t", true), None, "an example without a label score");
+    }
+
+    #[test]
+    fn a_bad_predictions_line_is_named_by_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n8.predictions.jsonl");
+        let good = r#"{"index":0,"prompt":"p","target":"A","generated":"A","score":1.0,"label_log_likelihoods":[],"label_correct":null}"#;
+        std::fs::write(&path, format!("{good}\n{{\"index\": \"one\"}}\n")).unwrap();
+        let e = TestOutcomes::read(&path).unwrap_err().to_string();
+        assert!(e.contains("n8.predictions.jsonl: line 2") && e.contains("index"), "{e}");
     }
 
     #[test]

@@ -161,7 +161,7 @@ fn changing_an_input_recomputes_the_cells_that_depend_on_it() {
     let rows = |name: &str| std::fs::read_to_string(out.join(name)).unwrap().lines().count() - 1;
     assert_eq!((rows("curves.csv"), rows("auc.csv"), rows("metrics.csv")), (6, 2, 4));
     let auc = std::fs::read_to_string(out.join("auc.csv")).unwrap();
-    assert!(auc.starts_with("task,auc,zero_shot,ceiling,format_free_auc,note\n"), "{auc}");
+    assert!(auc.starts_with("task,auc,zero_shot,ceiling,auc_se,format_free_auc,format_free_auc_se,note\n"), "{auc}");
 }
 
 #[test]

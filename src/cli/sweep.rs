@@ -72,8 +72,9 @@ enum Action {
         check: bool,
     },
     /// Write the summary tables of the results directory's cells: curves.csv (task, budget, score,
-    /// format_free_score, n_test, skipped), auc.csv (task, auc, zero_shot, ceiling, format_free_auc,
-    /// note) and metrics.csv (task, repeat, draw_seed, lora_seed, zero_shot, grad_norm_k, conf_avg_k,
+    /// format_free_score, n_test, skipped), auc.csv (task, auc, zero_shot, ceiling, auc_se,
+    /// format_free_auc, format_free_auc_se, note; auc_se: the AUC's test-set standard error, a
+    /// bootstrap over the test examples) and metrics.csv (task, repeat, draw_seed, lora_seed, zero_shot, grad_norm_k, conf_avg_k,
     /// cos_sim_k, coslow). Reads only the cells; runs no model.
     Gather {
         #[command(flatten)]
