@@ -4,14 +4,20 @@
 //! refits — because the paper's ± (PAPER.md §5) is of unstated origin; the paper's table beside.
 
 use dataeff::Family;
+use plotters::coord::Shift;
+use plotters::prelude::*;
 use dataeff::predict::published_coefficients;
 
 use crate::experiment::{Context, Experiment, LIVE_INPUTS, Output};
 use crate::live_line::{RESAMPLES, SEED, model_line};
-use crate::live_tasks::{READINGS, live_models, no_live_results};
+use crate::figure::{Draw, FONT, palette, plot_err, render};
+use crate::live_tasks::{READINGS, Reading, live_models, no_live_results};
 use crate::table::{Cell, Table};
 
 pub struct CoefficientsLive;
+
+/// The reading the figure draws (the headline: exact match).
+const HEADLINE: Reading = Reading::ExactMatch;
 
 impl Experiment for CoefficientsLive {
     fn id(&self) -> &'static str {
@@ -132,6 +138,121 @@ impl Experiment for CoefficientsLive {
                 }
             }
         }
-        Ok(Output { tables: vec![table], summary: paragraphs.join("\n\n"), ..Default::default() })
+        let panels: Vec<Panel> = models
+            .iter()
+            .filter_map(|m| {
+                let (_, line) = model_line(m, HEADLINE);
+                let line = line.ok()?;
+                let points = m
+                    .coslow_and_auc_in(HEADLINE)
+                    .into_iter()
+                    .map(|(t, coslow, auc)| Point {
+                        task: t.task.clone(),
+                        coslow,
+                        coslow_sd: Some(t.metric_sd(|c| c.cos_low)).filter(|v| v.is_finite()).unwrap_or(0.0),
+                        auc,
+                        auc_se: t.noise.auc_se.unwrap_or(0.0),
+                        flagged: !t.noise.flags.is_empty(),
+                    })
+                    .collect();
+                Some(Panel { model: m.model.clone(), slope: line.fit.slope, intercept: line.fit.intercept, points })
+            })
+            .collect();
+        let mut figures = Vec::new();
+        if !panels.is_empty() {
+            figures.push(render("coefficients_live", (620 * panels.len() as u32 + 80, 600), &Scatter { panels })?);
+            paragraphs.push(
+                "The figure: each task's repeat-mean CoS-Low (± its SD over repeats) against its exact-match AUC (± its \
+                 test-set standard error), hollow where the curve is flagged flat or noisy; the fitted line in black, \
+                 the paper's three published lines in their families' colours."
+                    .to_string(),
+            );
+        }
+        Ok(Output { tables: vec![table], figures, summary: paragraphs.join("\n\n"), ..Default::default() })
+    }
+}
+
+/// One task in the scatter.
+struct Point {
+    task: String,
+    coslow: f64,
+    coslow_sd: f64,
+    auc: f64,
+    auc_se: f64,
+    flagged: bool,
+}
+
+/// One model's panel: its tasks and its fitted line.
+struct Panel {
+    model: String,
+    slope: f64,
+    intercept: f64,
+    points: Vec<Point>,
+}
+
+struct Scatter {
+    panels: Vec<Panel>,
+}
+
+impl Draw for Scatter {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> anyhow::Result<()> {
+        let body = root
+            .titled("CoS-Low vs the live AUC (exact match): each model's line and the paper's", (FONT, 20).into_font().color(&palette::INK))
+            .map_err(plot_err)?;
+        let published = published_coefficients();
+        for (area, panel) in body.split_evenly((1, self.panels.len())).iter().zip(&self.panels) {
+            let lo = panel.points.iter().map(|p| p.coslow - p.coslow_sd).fold(f64::INFINITY, f64::min);
+            let hi = panel.points.iter().map(|p| p.coslow + p.coslow_sd).fold(f64::NEG_INFINITY, f64::max);
+            let pad = ((hi - lo) * 0.1).max(0.005);
+            let (x0, x1) = (lo - pad, hi + pad);
+            let mut chart = ChartBuilder::on(area)
+                .margin(14)
+                .caption(&panel.model, (FONT, 16).into_font().color(&palette::INK))
+                .x_label_area_size(40)
+                .y_label_area_size(50)
+                .build_cartesian_2d(x0..x1, 0f64..1.05f64)
+                .map_err(plot_err)?;
+            chart
+                .configure_mesh()
+                .light_line_style(palette::GRID.mix(0.5))
+                .bold_line_style(palette::GRID)
+                .x_desc("CoS-Low (repeat mean ± SD)")
+                .y_desc("AUC (± test-set SE)")
+                .x_label_formatter(&|v| format!("{v:.3}"))
+                .label_style((FONT, 12).into_font().color(&palette::INK))
+                .draw()
+                .map_err(plot_err)?;
+            for family in Family::ALL {
+                let c = &published[&family];
+                let line = [(x0, c.slope * x0 + c.intercept), (x1, c.slope * x1 + c.intercept)];
+                chart
+                    .draw_series(LineSeries::new(line, palette::family(family).mix(0.7).stroke_width(1)))
+                    .map_err(plot_err)?
+                    .label(format!("paper, {}", family.model()))
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette::family(family).stroke_width(2)));
+            }
+            let fitted = [(x0, panel.slope * x0 + panel.intercept), (x1, panel.slope * x1 + panel.intercept)];
+            chart
+                .draw_series(LineSeries::new(fitted, palette::INK.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(format!("ours: {:.2} · CoS-Low + {:.2}", panel.slope, panel.intercept))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette::INK.stroke_width(2)));
+            for p in &panel.points {
+                let bars = [
+                    vec![(p.coslow - p.coslow_sd, p.auc), (p.coslow + p.coslow_sd, p.auc)],
+                    vec![(p.coslow, p.auc - p.auc_se), (p.coslow, p.auc + p.auc_se)],
+                ];
+                for bar in bars {
+                    chart.draw_series(std::iter::once(PathElement::new(bar, palette::MUTED.stroke_width(1)))).map_err(plot_err)?;
+                }
+                let style = if p.flagged { palette::INK.stroke_width(1) } else { palette::INK.filled() };
+                chart.draw_series(std::iter::once(Circle::new((p.coslow, p.auc), 4, style))).map_err(plot_err)?;
+                let label = EmptyElement::at((p.coslow, p.auc))
+                    + Text::new(p.task.clone(), (6, -14), (FONT, 10).into_font().color(&palette::INK.mix(0.8)));
+                chart.draw_series(std::iter::once(label)).map_err(plot_err)?;
+            }
+            crate::figure::draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        }
+        Ok(())
     }
 }

@@ -204,6 +204,10 @@ fn the_plausible_fixture_matches_its_snapshots() {
         insta::assert_snapshot!(format!("fixture_{id}"), text);
         for f in &output.figures {
             assert!(f.png.starts_with(b"\x89PNG") && f.png.len() > 10_000, "{id}: {}", f.name);
+            // To look at the fixture's figures: DATAEFF_FIXTURE_FIGURES=<dir> cargo test ...
+            if let Some(dir) = std::env::var_os("DATAEFF_FIXTURE_FIGURES") {
+                std::fs::write(Path::new(&dir).join(format!("{}.png", f.name)), &f.png).unwrap();
+            }
         }
     }
 }
