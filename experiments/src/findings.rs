@@ -310,15 +310,15 @@ impl Experiment for Findings {
             if flagged.is_empty() || model.coslow_and_auc_in(HEADLINE).len() < MIN_TASKS {
                 continue;
             }
-            let r = correlate(CorrelationKind::Pearson, &x, &y)
-                .filter(|_| x.len() >= MIN_TASKS)
-                .map_or_else(|| "undefined".to_string(), |c| format!("{:.2} [{:.2}, {:.2}]", c.r, c.lo, c.hi));
+            let r = correlate(CorrelationKind::Pearson, &x, &y).filter(|_| x.len() >= MIN_TASKS).map_or_else(
+                || format!("no r: {} unflagged task(s), at least {MIN_TASKS} needed", x.len()),
+                |c| format!("r = {:.2} [{:.2}, {:.2}] with the exact-match AUC over {} task(s)", c.r, c.lo, c.hi, x.len()),
+            );
             paragraphs.push(format!(
-                "Without its {} flagged curve(s) ({}), `{}`'s repeat-mean CoS-Low has r = {r} with the exact-match AUC over {} task(s).",
+                "Without its {} flagged curve(s) ({}), `{}`'s repeat-mean CoS-Low has {r}.",
                 flagged.len(),
                 flagged.join(", "),
                 model.model,
-                x.len()
             ));
         }
         self.budgets(&models, &mut budgets, &mut paragraphs);
