@@ -19,7 +19,7 @@ use crate::baselines::{HEADLINE_AUC_ERROR, clamp_auc};
 use crate::correlation::correlate;
 use crate::experiment::{Context, Experiment, LIVE_INPUTS, Output};
 use crate::live_line::model_line;
-use crate::live_tasks::{LiveModel, MIN_TASKS, READINGS, Reading, live_models, no_live_results};
+use crate::live_tasks::{LIVE_METRICS, LiveModel, MIN_TASKS, READINGS, Reading, live_models, no_live_results};
 use crate::study::{family_curves, published_curves};
 use crate::table::{Cell, Table};
 
@@ -31,13 +31,10 @@ const HEADLINE: Reading = Reading::ExactMatch;
 const TARGET: f64 = 0.9;
 /// Standard errors apart for two numbers to count as different.
 const APART: f64 = 2.0;
-/// The paper's metric comparison (PAPER.md §4): name, its value in a metrics cell, its published r.
-const METRICS: [(&str, fn(&MetricsCell) -> f64, f64); 4] = [
-    ("cos_low", |c| c.cos_low, 0.675),
-    ("cos_sim_k", |c| c.cos_sim_k, 0.29),
-    ("grad_norm_k", |c| c.grad_norm_k, 0.152),
-    ("conf_avg_k", |c| c.conf_avg_k, -0.024),
-];
+/// The paper's metric comparison: the metrics with a published r (CoS-Low first).
+fn paper_metrics() -> impl Iterator<Item = (&'static str, fn(&MetricsCell) -> f64, f64)> {
+    LIVE_METRICS.iter().filter_map(|m| Some((m.name, m.per_repeat?, m.paper?.0)))
+}
 
 /// One claim's verdict for one model and reading.
 struct Verdict {
@@ -79,9 +76,8 @@ fn zero_shot_claim(model: &LiveModel, reading: Reading, paper: &str) -> Verdict 
 
 /// Per metric of the paper's comparison: its name, its mean r over repeats, and their SD.
 fn metric_rs(model: &LiveModel, reading: Reading) -> Vec<(&'static str, Option<f64>, f64)> {
-    METRICS
-        .iter()
-        .map(|&(name, f, _)| {
+    paper_metrics()
+        .map(|(name, f, _)| {
             let per_repeat = model.per_repeat_pearson(f, reading);
             (name, (!per_repeat.is_empty()).then(|| mean(&per_repeat)), sample_sd(&per_repeat))
         })
@@ -94,7 +90,7 @@ fn coslow_claim(model: &LiveModel, reading: Reading) -> Verdict {
     let pairs = model.coslow_and_auc_in(reading);
     let (x, y): (Vec<f64>, Vec<f64>) = pairs.iter().map(|p| (p.1, p.2)).unzip();
     let interval = correlate(CorrelationKind::Pearson, &x, &y).filter(|_| x.len() >= MIN_TASKS);
-    let paper = METRICS.iter().map(|m| format!("{} {}", m.0, m.2)).collect::<Vec<_>>().join(", ");
+    let paper = paper_metrics().map(|m| format!("{} {}", m.0, m.2)).collect::<Vec<_>>().join(", ");
     let Some(coslow) = rs[0].1 else {
         return Verdict {
             claim: "2. CoS-Low predicts AUC, better than the other metrics",

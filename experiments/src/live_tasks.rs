@@ -47,6 +47,24 @@ pub enum Ceiling {
     Paper,
 }
 
+/// A per-task quantity correlated with the AUC: the paper's four metrics (PAPER.md §4), then the
+/// zero-shot score.
+pub struct LiveMetric {
+    pub name: &'static str,
+    /// Its value in one repeat's metrics cell (`None`: the zero-shot score, one per task).
+    pub per_repeat: Option<fn(&MetricsCell) -> f64>,
+    /// The paper's Pearson r with AUC, mean ± spread over repeats (PAPER.md §4).
+    pub paper: Option<(f64, f64)>,
+}
+
+pub const LIVE_METRICS: [LiveMetric; 5] = [
+    LiveMetric { name: "cos_low", per_repeat: Some(|c| c.cos_low), paper: Some((0.675, 0.05)) },
+    LiveMetric { name: "cos_sim_k", per_repeat: Some(|c| c.cos_sim_k), paper: Some((0.29, 0.061)) },
+    LiveMetric { name: "grad_norm_k", per_repeat: Some(|c| c.grad_norm_k), paper: Some((0.152, 0.03)) },
+    LiveMetric { name: "conf_avg_k", per_repeat: Some(|c| c.conf_avg_k), paper: Some((-0.024, 0.029)) },
+    LiveMetric { name: "zero_shot", per_repeat: None, paper: None },
+];
+
 /// Which of a live curve's two scores an analysis reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reading {

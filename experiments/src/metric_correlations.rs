@@ -13,7 +13,7 @@ use dataeff::stats::{CorrelationKind, mean, pearson, sample_sd};
 use crate::correlation::correlate;
 use crate::experiment::{Context, Experiment, LIVE_INPUTS, Output};
 use crate::figure::{Draw, FONT, palette, plot_err, render, x_tick_labels};
-use crate::live_tasks::{LiveModel, MIN_TASKS, READINGS, Reading, join, live_models, no_live_results, too_few_tasks};
+use crate::live_tasks::{LIVE_METRICS, LiveMetric, LiveModel, MIN_TASKS, READINGS, Reading, join, live_models, no_live_results, too_few_tasks};
 use crate::prose::above_or_below;
 use crate::table::{Cell, Table};
 
@@ -21,23 +21,6 @@ pub struct MetricCorrelations;
 
 /// The format-free reading's bars (the label-score colour of `live_curves`).
 const FORMAT_FREE: RGBColor = RGBColor(150, 60, 140);
-
-/// A per-task quantity correlated with the AUC.
-struct Metric {
-    name: &'static str,
-    /// Its value in one repeat's metrics cell (`None`: the zero-shot score, one per task).
-    per_repeat: Option<fn(&MetricsCell) -> f64>,
-    /// The paper's Pearson r with AUC, mean ± spread over repeats (PAPER.md §4).
-    paper: Option<(f64, f64)>,
-}
-
-const METRICS: [Metric; 5] = [
-    Metric { name: "cos_low", per_repeat: Some(|c| c.cos_low), paper: Some((0.675, 0.05)) },
-    Metric { name: "cos_sim_k", per_repeat: Some(|c| c.cos_sim_k), paper: Some((0.29, 0.061)) },
-    Metric { name: "grad_norm_k", per_repeat: Some(|c| c.grad_norm_k), paper: Some((0.152, 0.03)) },
-    Metric { name: "conf_avg_k", per_repeat: Some(|c| c.conf_avg_k), paper: Some((-0.024, 0.029)) },
-    Metric { name: "zero_shot", per_repeat: None, paper: None },
-];
 
 /// One metric's correlations for one model.
 struct Correlations {
@@ -50,7 +33,7 @@ struct Correlations {
     note: String,
 }
 
-fn correlations(model: &LiveModel, metric: &Metric, reading: Reading) -> (Correlations, Vec<f64>, Vec<f64>) {
+fn correlations(model: &LiveModel, metric: &LiveMetric, reading: Reading) -> (Correlations, Vec<f64>, Vec<f64>) {
     let (x, y): (Vec<f64>, Vec<f64>) = model.metric_and_auc(metric.per_repeat, reading).into_iter().map(|p| (p.1, p.2)).unzip();
     let per_repeat = metric.per_repeat.map_or_else(Vec::new, |f| model.per_repeat_pearson(f, reading));
     let (of_mean, note) = if x.len() < MIN_TASKS {
@@ -117,11 +100,11 @@ impl Experiment for MetricCorrelations {
         ];
         let mut panels = Vec::new();
         for model in &models {
-            let mut bars: Vec<Bar> = METRICS.iter().map(|m| Bar { name: m.name, ours: [None, None], paper: m.paper }).collect();
+            let mut bars: Vec<Bar> = LIVE_METRICS.iter().map(|m| Bar { name: m.name, ours: [None, None], paper: m.paper }).collect();
             let mut by_reading = Vec::new();
             for (ri, reading) in READINGS.into_iter().enumerate() {
                 let mut described = Vec::new();
-                for (mi, metric) in METRICS.iter().enumerate() {
+                for (mi, metric) in LIVE_METRICS.iter().enumerate() {
                     let (result, x, y) = correlations(model, metric, reading);
                     let interval = correlate(CorrelationKind::Pearson, &x, &y).filter(|_| result.of_mean.is_some());
                     let (r_mean, r_sd) = if result.per_repeat.is_empty() {
