@@ -305,3 +305,86 @@ fn length_grouped_batches_cover_the_epoch_and_pad_less() {
     let p = epoch_batches(&examples, &plain, &mut ChaCha8Rng::seed_from_u64(3));
     assert!(padding(&a) * 3 < padding(&p), "grouped padding {} vs plain {}", padding(&a), padding(&p));
 }
+
+/// A batch longer than the token bound is differentiated in parts: the step's loss, gradient
+/// norm and update are the whole batch's (to rounding), whatever the cut.
+#[test]
+fn a_batch_split_for_memory_takes_the_same_step_as_the_whole_batch() {
+    use dataeff::model::train::{Trainer, snapshot};
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    // Answers of different lengths, so the parts' weights (their answer-token shares) matter.
+    let examples: Vec<TokenExample> = (0..6)
+        .map(|_| TokenExample {
+            prompt: (0..rng.random_range(3..9)).map(|_| rng.random_range(0..37)).collect(),
+            answer: (0..rng.random_range(1..4)).map(|_| rng.random_range(0..37)).collect(),
+        })
+        .collect();
+    let step = |max_batch_tokens: usize| {
+        let mut model = tiny(DType::F64, 8);
+        let lora = LoraConfig { rank: 4, alpha: 8.0, dropout: 0.0, ..LoraConfig::default() };
+        let vars = attach(&mut model, &lora, 2).unwrap();
+        // B starts at 0; one step first so that A gets a gradient too in the compared step.
+        let cfg = TrainConfig { learning_rate: 1e-2, batch_size: 6, warmup_ratio: 0.0, max_batch_tokens, ..TrainConfig::default() };
+        let mut trainer = Trainer::new(&vars, examples.len(), 3, &cfg).unwrap();
+        let reports: Vec<_> = (0..2).map(|_| trainer.step(&model, &vars, &examples).unwrap()).collect();
+        let values: Vec<Vec<f64>> = snapshot(&vars).unwrap().iter().map(|t| t.flatten_all().unwrap().to_vec1().unwrap()).collect();
+        (reports, values)
+    };
+    let (whole, whole_values) = step(10_000);
+    for bound in [20, 12, 1] {
+        let (parts, part_values) = step(bound);
+        for (a, b) in whole.iter().zip(&parts) {
+            // The loss is taken in f32 (as the logits are), so parts agree to f32 rounding.
+            assert!((a.loss - b.loss).abs() < 1e-6 * a.loss && (a.grad_norm - b.grad_norm).abs() < 1e-6 * a.grad_norm, "bound {bound}: {a:?} vs {b:?}");
+        }
+        let worst = whole_values.iter().flatten().zip(part_values.iter().flatten()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-6, "bound {bound}: max |Δ| {worst}");
+    }
+}
+
+#[test]
+fn token_bounded_parts_cut_a_batch_in_order_within_the_bound() {
+    use dataeff::model::train::token_bounded_parts;
+    assert_eq!(token_bounded_parts(&[5, 5, 5], 8, 100), vec![0..3]);
+    assert_eq!(token_bounded_parts(&[], 8, 100), Vec::<std::ops::Range<usize>>::new());
+    // 4 × 30 > 100: a new part at the fourth; the long one alone even though it is over the bound.
+    assert_eq!(token_bounded_parts(&[30, 20, 30, 10, 150, 1], 8, 100), vec![0..3, 3..4, 4..5, 5..6]);
+    assert_eq!(token_bounded_parts(&[1; 5], 2, 100), vec![0..2, 2..4, 4..5]);
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    for _ in 0..200 {
+        let lengths: Vec<usize> = (0..rng.random_range(0..20)).map(|_| rng.random_range(1..60)).collect();
+        let (count, bound) = (rng.random_range(1..9), rng.random_range(1..200));
+        let parts = token_bounded_parts(&lengths, count, bound);
+        let covered: Vec<usize> = parts.iter().flat_map(|p| p.clone()).collect();
+        assert_eq!(covered, (0..lengths.len()).collect::<Vec<_>>());
+        for p in &parts {
+            let padded = p.len() * lengths[p.clone()].iter().max().unwrap();
+            assert!(p.len() <= count && (padded <= bound || p.len() == 1), "{lengths:?} {count} {bound}: {p:?}");
+        }
+    }
+}
+
+/// Inference mode gives the same numbers as eval mode, with no graph: the adapters' variables
+/// get no gradient through it.
+#[test]
+fn lora_inference_mode_gives_the_same_loss_and_records_no_graph() {
+    use dataeff::model::lora::set_inference;
+    let mut model = tiny(DType::F64, 12);
+    let lora = LoraConfig { rank: 4, alpha: 8.0, dropout: 0.1, ..LoraConfig::default() };
+    let vars = attach(&mut model, &lora, 3).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    for (_, var) in &vars {
+        let v: Vec<f64> = (0..var.elem_count()).map(|_| rng.random_range(-0.3..0.3)).collect();
+        var.set(&Tensor::from_vec(v, var.shape(), &Device::Cpu).unwrap()).unwrap();
+    }
+    let e = TokenExample { prompt: vec![3, 17, 5, 30, 2], answer: vec![11, 8] };
+    let eval = answer_loss(&model, &[&e]).unwrap();
+    assert!(eval.backward().unwrap().get(&vars[0].1).is_some());
+    set_inference(&mut model, true);
+    let inference = answer_loss(&model, &[&e]).unwrap();
+    assert_eq!(eval.to_scalar::<f32>().unwrap(), inference.to_scalar::<f32>().unwrap());
+    let grads = inference.backward().unwrap();
+    assert!(vars.iter().all(|(_, v)| grads.get(v).is_none()), "inference mode must not track the adapters");
+    set_inference(&mut model, false);
+    assert!(answer_loss(&model, &[&e]).unwrap().backward().unwrap().get(&vars[0].1).is_some());
+}

@@ -44,6 +44,8 @@ pub struct LoraAdapter {
     /// `B_e`, so one backward pass gives every example its own ∂L_e/∂B (see
     /// [`super::sketch::lora_b_gradients`]).
     pub per_example_b: Option<Var>,
+    /// Inference mode (see [`set_inference`]): A and B enter the forward pass detached.
+    pub inference: bool,
 }
 
 impl LoraAdapter {
@@ -61,6 +63,7 @@ impl LoraAdapter {
             train_rng: None,
             sketch_mode: false,
             per_example_b: None,
+            inference: false,
         })
     }
 
@@ -84,6 +87,11 @@ impl LoraAdapter {
                 return (xa * self.scale)?.matmul(&b.as_tensor().transpose(1, 2)?);
             }
             return xa.broadcast_matmul(&self.scaled_b()?.t()?);
+        }
+        if self.inference {
+            // Same values; but no operand is a variable, so the pass records no graph.
+            let (a, b) = (self.a.as_tensor().detach(), (self.b.as_tensor().detach() * self.scale)?);
+            return x.broadcast_matmul(&a.t()?)?.broadcast_matmul(&b.t()?);
         }
         x.broadcast_matmul(&self.a.as_tensor().t()?)?.broadcast_matmul(&self.scaled_b()?.t()?)
     }
@@ -190,6 +198,19 @@ pub fn put_training_rngs(model: &mut dyn super::CausalLm, rngs: TrainingRngs) {
     for ((_, linear), rng) in model.projections_mut().into_iter().zip(rngs) {
         if let Some(adapter) = &mut linear.lora {
             adapter.train_rng = rng;
+        }
+    }
+}
+
+/// Inference mode on or off for every adapter of `model`. A pass through an adapter whose A and
+/// B are variables records the autograd graph, and every tensor after it keeps its inputs alive
+/// (a KV cache keeps whole layers' activations): scoring a fine-tuned model on long prompts then
+/// holds gigabytes it never differentiates. In inference mode the adapters read detached copies
+/// of A and B — the same numbers — so nothing downstream is tracked. Gradients need it off.
+pub fn set_inference(model: &mut dyn super::CausalLm, on: bool) {
+    for (_, linear) in model.projections_mut() {
+        if let Some(adapter) = &mut linear.lora {
+            adapter.inference = on;
         }
     }
 }

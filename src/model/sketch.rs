@@ -8,7 +8,7 @@ use statrs::statistics::Median as _;
 
 use super::causal_lm::CausalLm;
 use super::lora::LoraConfig;
-use super::train::{TokenExample, answer_loss, summed_example_losses};
+use super::train::{MAX_BATCH_TOKENS, TokenExample, answer_loss, summed_example_losses, token_bounded_parts};
 
 /// Make `model` ready for CoS-Low sketches: attach fresh LoRA adapters (A seeded with `seed`,
 /// B = 0) in eval mode and switch on [`super::lora::set_sketch_mode`]. Returns the variables for
@@ -57,7 +57,8 @@ pub fn lora_b_gradient(model: &dyn CausalLm, vars: &[(String, Var)], example: &T
 /// at speed, few enough that the per-example B copies stay small (8 × 40 MB on SmolLM2).
 pub const SKETCH_BATCH: usize = 8;
 
-/// [`lora_b_gradient`] of every example, `batch` examples per forward and backward pass: in
+/// [`lora_b_gradient`] of every example, `batch` examples per forward and backward pass (fewer
+/// where they are long: at most [`MAX_BATCH_TOKENS`] padded tokens): in
 /// sketch mode each adapter gets a zero B per example ([`super::lora::LoraAdapter::per_example_b`]),
 /// the loss is the sum of the examples' own mean answer losses, and example e's gradient is the
 /// gradient of its own B_e — the same numbers as one pass per example, up to rounding. `on_batch`
@@ -69,7 +70,10 @@ pub fn lora_b_gradients(
     on_batch: &mut dyn FnMut(usize),
 ) -> anyhow::Result<Vec<GradientSketch>> {
     let mut out = Vec::with_capacity(examples.len());
-    for chunk in examples.chunks(batch.max(1)) {
+    let lengths: Vec<usize> = examples.iter().map(TokenExample::len).collect();
+    // Long examples go fewer to a pass (the same bound as training's, see MAX_BATCH_TOKENS).
+    for part in token_bounded_parts(&lengths, batch, MAX_BATCH_TOKENS) {
+        let chunk = &examples[part];
         let e = chunk.len();
         let mut per_example = Vec::new();
         for (name, linear) in model.projections_mut() {

@@ -37,8 +37,8 @@ pub struct FinetuneReport {
 }
 
 /// Train `model`'s `vars` on `train` for the profile's steps, selecting on `validation` when
-/// model selection is on (`validation` empty: off); the model ends in eval mode with the kept
-/// weights. `bar` advances once per step.
+/// model selection is on (`validation` empty: off); the model ends in inference mode
+/// ([`lora::set_inference`]: eval, and no autograd graph while it is scored) with the kept weights. `bar` advances once per step.
 pub fn finetune(
     model: &mut dyn CausalLm,
     vars: &[(String, Var)],
@@ -62,8 +62,11 @@ pub fn finetune(
         bar.inc(1);
         if selection && (done % profile.selection.eval_every == 0 || done == total) {
             let rngs = lora::take_training_rngs(model);
-            let loss = mean_answer_loss(&*model, validation, profile.train.batch_size)?;
+            lora::set_inference(model, true);
+            let loss = mean_answer_loss(&*model, validation, profile.train.batch_size);
+            lora::set_inference(model, false);
             lora::put_training_rngs(model, rngs);
+            let loss = loss?;
             report.validation.push((done, loss));
             if best.as_ref().is_none_or(|(b, _)| loss < *b) {
                 best = Some((loss, snapshot(vars)?));
@@ -79,6 +82,7 @@ pub fn finetune(
     }
     report.steps = trainer.steps_done();
     lora::set_training(model, None);
+    lora::set_inference(model, true);
     match best {
         Some((_, weights)) if report.best_step != report.steps => restore(vars, &weights)?,
         Some(_) => {}
