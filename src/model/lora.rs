@@ -86,20 +86,16 @@ impl LoraAdapter {
                 // side, so no B-sized tensor is made in either pass but B's gradient).
                 return (xa * self.scale)?.matmul(&b.as_tensor().transpose(1, 2)?);
             }
-            return xa.broadcast_matmul(&self.scaled_b()?.t()?);
+            return xa.broadcast_matmul(&(self.b.as_tensor() * self.scale)?.t()?);
         }
-        if self.inference {
-            // Same values; but no operand is a variable, so the pass records no graph.
-            let (a, b) = (self.a.as_tensor().detach(), (self.b.as_tensor().detach() * self.scale)?);
-            return x.broadcast_matmul(&a.t()?)?.broadcast_matmul(&b.t()?);
-        }
-        x.broadcast_matmul(&self.a.as_tensor().t()?)?.broadcast_matmul(&self.scaled_b()?.t()?)
-    }
-
-    /// `(α/r)·B`: the scale applied to B (out × r) rather than to the adapter's output
-    /// (tokens × out), a smaller pass.
-    fn scaled_b(&self) -> Result<Tensor> {
-        self.b.as_tensor() * self.scale
+        // In inference mode the same values, but A and B enter detached: no operand is a
+        // variable, so the pass records no graph.
+        let (a, b) = match self.inference {
+            true => (self.a.as_tensor().detach(), self.b.as_tensor().detach()),
+            false => (self.a.as_tensor().clone(), self.b.as_tensor().clone()),
+        };
+        // The scale goes on B (out × r) rather than on the output (tokens × out): a smaller pass.
+        x.broadcast_matmul(&a.t()?)?.broadcast_matmul(&(b * self.scale)?.t()?)
     }
 }
 
