@@ -2,7 +2,7 @@
 //! `cargo xtask bench`, which can also run the same work in PyTorch beside it): the live sweep's
 //! hot loops, with tokens/s or examples/s and peak memory for each.
 //!
-//! Workloads (ids: `--phases forward,train_step,generate,confidence,coslow,full`):
+//! Workloads (ids: `--phases forward,train_step,generate,confidence,coslow,full,train_long`):
 //! - `forward`: one pass over 128 tokens, logits at every position;
 //! - `train_step`: one LoRA r = 64 optimiser step (forward, backward, clipping, AdamW) on a batch
 //!   of 8 examples of ~96 tokens, answer-only loss, dropout on;
@@ -11,7 +11,10 @@
 //!   a time) and each prompt's mean top-token probability;
 //! - `coslow`: CoS-Low over 32 examples of 27 tokens (per-example LoRA-B gradients, 8 examples per
 //!   pass, and their median cosine);
-//! - `full`: forward + backward of every parameter over 128 tokens (no PyTorch counterpart).
+//! - `full`: forward + backward of every parameter over 128 tokens (no PyTorch counterpart);
+//! - `train_long`: the `train_step` update on 8 MMLU-sized examples (~600-token prompts, 1–2
+//!   answer tokens): the batch is over `MAX_BATCH_TOKENS`, so the step runs in token-bounded
+//!   parts; its peak RSS is the figure that bound keeps in 24 GiB (no PyTorch counterpart).
 //!
 //! Writes `target/bench/runtime.md` (the table), `target/bench/dataeff.json` (the measurements)
 //! and `target/bench/workloads.json` (every workload's token ids, so that the PyTorch side,
@@ -25,7 +28,7 @@ use dataeff::model::generate::{Generation, Request, greedy_and_score_many};
 use dataeff::model::load::{build, load_weights};
 use dataeff::model::lora::{LoraConfig, attach, set_training};
 use dataeff::model::sketch::{SKETCH_BATCH, lora_b_gradient, lora_b_gradients, median_pairwise_cosine};
-use dataeff::model::train::{TokenExample, TrainConfig, Trainer, answer_loss};
+use dataeff::model::train::{MAX_BATCH_TOKENS, TokenExample, TrainConfig, Trainer, answer_loss, token_bounded_parts};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -120,6 +123,7 @@ fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Re
     let gen_prompts: Vec<Vec<u32>> = (0..16).map(|_| { let n = rng.random_range(48..72); random_ids(&mut rng, n, vocab) }).collect();
     let pool: Vec<Vec<u32>> = (0..64).map(|_| { let n = rng.random_range(48..72); random_ids(&mut rng, n, vocab) }).collect();
     let coslow_examples = examples(&mut rng, 32, 20..21, 7..8, vocab);
+    let long_batch = examples(&mut rng, 8, 560..640, 1..3, vocab);
 
     if on("forward") {
         spec["forward"] = json!({ "ids": ids128 });
@@ -181,6 +185,23 @@ fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Re
         let cos = median_pairwise_cosine(&sketches)?;
         let s = start.elapsed().as_secs_f64();
         row("coslow", "examples/s", 32.0 / s, s, format!("32 examples of 27 tokens; median cosine {cos:.3}"));
+    }
+
+    if on("train_long") {
+        let mut lora_model = build(&config, &weights)?;
+        let lora = LoraConfig { rank: LORA_RANK, alpha: LORA_ALPHA, dropout: LORA_DROPOUT, ..LoraConfig::default() };
+        let vars = attach(lora_model.as_mut(), &lora, 0)?;
+        let cfg = TrainConfig { learning_rate: LEARNING_RATE, batch_size: 8, warmup_ratio: 0.0, ..TrainConfig::default() };
+        let mut trainer = Trainer::new(&vars, long_batch.len(), 3, &cfg)?;
+        set_training(lora_model.as_mut(), Some(cfg.seed));
+        let lengths: Vec<usize> = long_batch.iter().map(TokenExample::len).collect();
+        let parts = token_bounded_parts(&lengths, long_batch.len(), MAX_BATCH_TOKENS).len();
+        let tokens: usize = lengths.iter().sum();
+        reset_peak();
+        let s = time(1, || {
+            trainer.step(lora_model.as_ref(), &vars, &long_batch).unwrap();
+        });
+        row("train_long", "tokens/s", tokens as f64 / s, s, format!("8 examples, {tokens} tokens in {parts} parts of ≤ {MAX_BATCH_TOKENS} padded tokens"));
     }
 
     if on("full") {

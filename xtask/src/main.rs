@@ -104,7 +104,8 @@ enum Command {
     Bench {
         /// Models to benchmark (known names or .gguf files; default: both known models).
         models: Vec<String>,
-        /// Only these workloads, comma-separated: forward, train_step, generate, confidence, coslow.
+        /// Only these workloads, comma-separated: forward, train_step, generate, confidence, coslow,
+        /// full, train_long (the last two have no PyTorch counterpart).
         #[arg(long, value_name = "A,B")]
         phases: Option<String>,
         /// Also run the workloads with PyTorch (transformers + PEFT, xtask/py/bench_torch.py) with
