@@ -182,9 +182,10 @@ fn a_slurm_array_writes_the_bytes_of_a_local_sweep_and_a_cancelled_task_is_resub
     eprintln!("array job {job} and gather job {gather} finished in {:.1} s", t.elapsed().as_secs_f64());
     let dir = array.join("slurm");
     check_logs(&dir, &job, 12);
-    assert_eq!(states(&gather), ["COMPLETED"], "the gather job");
+    // Read before the state check, so that a failed gather job shows what it printed.
+    let gathered = std::fs::read_to_string(dir.join(format!("logs/gather_{gather}.out"))).unwrap_or_else(|e| format!("(no log: {e})"));
+    assert_eq!(states(&gather), ["COMPLETED"], "the gather job; its log:\n{gathered}");
     assert!(states(&job).iter().all(|s| s == "COMPLETED"), "{:?}", states(&job));
-    let gathered = std::fs::read_to_string(dir.join(format!("logs/gather_{gather}.out"))).unwrap();
     assert!(gathered.contains("12 of 12 cells done"), "{gathered}");
     assert_same_cells(&local, &array, "the array");
 
