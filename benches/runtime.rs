@@ -101,6 +101,23 @@ const LORA_ALPHA: f64 = 32.0;
 const LORA_DROPOUT: f64 = 0.05;
 const LEARNING_RATE: f64 = 5e-4;
 
+/// A fresh model with LoRA r = 64 on every projection, in training mode (dropout on), and an
+/// AdamW trainer for `steps` steps over `examples` examples in batches of 8.
+fn lora_trainer(
+    config: &dataeff::model::ModelConfig,
+    weights: &dataeff::model::Weights,
+    examples: usize,
+    steps: usize,
+) -> anyhow::Result<(Box<dyn dataeff::model::CausalLm>, Vec<(String, candle_core::Var)>, Trainer)> {
+    let mut model = build(config, weights)?;
+    let lora = LoraConfig { rank: LORA_RANK, alpha: LORA_ALPHA, dropout: LORA_DROPOUT, ..LoraConfig::default() };
+    let vars = attach(model.as_mut(), &lora, 0)?;
+    let cfg = TrainConfig { learning_rate: LEARNING_RATE, batch_size: 8, warmup_ratio: 0.0, ..TrainConfig::default() };
+    let trainer = Trainer::new(&vars, examples, steps, &cfg)?;
+    set_training(model.as_mut(), Some(cfg.seed));
+    Ok((model, vars, trainer))
+}
+
 fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Result<Value> {
     let on = |p: &str| phases.is_empty() || phases.iter().any(|q| q == p);
     let device = Device::Cpu;
@@ -139,12 +156,7 @@ fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Re
     if on("train_step") {
         let steps = 3;
         spec["train_step"] = json!({ "examples": examples_json(&train_batch), "lora": lora_json, "learning_rate": LEARNING_RATE, "steps": steps });
-        let mut lora_model = build(&config, &weights)?;
-        let lora = LoraConfig { rank: LORA_RANK, alpha: LORA_ALPHA, dropout: LORA_DROPOUT, ..LoraConfig::default() };
-        let vars = attach(lora_model.as_mut(), &lora, 0)?;
-        let cfg = TrainConfig { learning_rate: LEARNING_RATE, batch_size: 8, warmup_ratio: 0.0, ..TrainConfig::default() };
-        let mut trainer = Trainer::new(&vars, train_batch.len(), steps + 1, &cfg)?;
-        set_training(lora_model.as_mut(), Some(cfg.seed));
+        let (lora_model, vars, mut trainer) = lora_trainer(&config, &weights, train_batch.len(), steps + 1)?;
         let tokens: usize = train_batch.iter().map(TokenExample::len).sum();
         reset_peak();
         let s = time(steps, || {
@@ -188,12 +200,7 @@ fn bench_model(name: &str, phases: &[String], rows: &mut Vec<Row>) -> anyhow::Re
     }
 
     if on("train_long") {
-        let mut lora_model = build(&config, &weights)?;
-        let lora = LoraConfig { rank: LORA_RANK, alpha: LORA_ALPHA, dropout: LORA_DROPOUT, ..LoraConfig::default() };
-        let vars = attach(lora_model.as_mut(), &lora, 0)?;
-        let cfg = TrainConfig { learning_rate: LEARNING_RATE, batch_size: 8, warmup_ratio: 0.0, ..TrainConfig::default() };
-        let mut trainer = Trainer::new(&vars, long_batch.len(), 3, &cfg)?;
-        set_training(lora_model.as_mut(), Some(cfg.seed));
+        let (lora_model, vars, mut trainer) = lora_trainer(&config, &weights, long_batch.len(), 3)?;
         let lengths: Vec<usize> = long_batch.iter().map(TokenExample::len).collect();
         let parts = token_bounded_parts(&lengths, long_batch.len(), MAX_BATCH_TOKENS).len();
         let tokens: usize = lengths.iter().sum();
