@@ -198,3 +198,22 @@ fn one_cell_runs_alone_and_a_bad_id_is_explained() {
     assert!(text.contains("2 of 12 cells done"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("confidence/boolean_expressions") && l.contains("done")), "{text}");
 }
+
+#[test]
+fn a_results_directory_refuses_another_profiles_cells() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tiny_checkpoint_with(Some(TINY_TEMPLATE), 2048, 7);
+    let profile = test_profile(tmp.path(), 4);
+    let out = tmp.path().join("out");
+    sweep(model.path(), &profile, &out, &[]);
+    let before = files(&out);
+    // The same cells under another profile's name: each would be taken for stale and overwritten.
+    let other = tmp.path().join("other.toml");
+    std::fs::write(&other, std::fs::read_to_string(&profile).unwrap().replace("name = \"test\"", "name = \"other\"")).unwrap();
+    for extra in [&[][..], &["--cell", "curve/web_of_lies/n0"][..]] {
+        let output = sweep_command(model.path(), &other, &out, extra).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success() && stderr.contains("holds the results of profile `test`"), "{extra:?}: {stderr}");
+    }
+    assert!(files(&out) == before, "a refused sweep changed the results directory");
+}

@@ -163,8 +163,10 @@ impl Study {
         Ok(swept)
     }
 
-    /// The profile the results came from, beside them.
+    /// The profile the results came from, beside them (refused where another profile's results
+    /// are there: see [`check_same_profile`]).
     pub fn write_profile_copy(&self) -> anyhow::Result<()> {
+        check_same_profile(&self.out, &self.profile.name)?;
         let text = toml::to_string(&self.profile).context("writing the profile as TOML")?;
         let path = self.out.join("profile.toml");
         write_atomic(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
@@ -182,6 +184,7 @@ impl Study {
         if !self.cells().contains(cell) {
             bail!("cell `{cell}` is not in profile `{}` (`dataeff sweep plan` lists its cells)", self.profile.name);
         }
+        check_same_profile(&self.out, &self.profile.name)?;
         let key = self.key(cell)?;
         let key_sha256 = address(&key);
         let path = cell.path(&self.out);
@@ -392,4 +395,50 @@ fn serialise<T: Serialize>(value: &T) -> anyhow::Result<String> {
 /// The default results directory of a model: `results/live/<name>` ([`crate::live::model_dir_name`]).
 pub fn default_out(root: &Path, spec: &str) -> PathBuf {
     root.join("results/live").join(crate::live::model_dir_name(spec))
+}
+
+/// Refuse to write profile `name`'s cells into `out` when its `profile.toml` says another
+/// profile's results are there. Cells of two profiles share their paths (`curve/<task>/n32` is in
+/// both `quick` and `cpu`) and differ in their keys, so a second profile's sweep would take the
+/// first's cells for stale and overwrite them: hours of results lost to a mistyped `--out`. A
+/// changed profile of the *same* name is allowed; its stale cells are recomputed on purpose.
+pub fn check_same_profile(out: &Path, name: &str) -> anyhow::Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let path = out.join("profile.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let held: Named = toml::from_str(&text).with_context(|| format!("{}: expected a profile with a `name`", path.display()))?;
+    if held.name != name {
+        bail!(
+            "{} holds the results of profile `{}`; refusing to write profile `{name}`'s cells there (cells of the same \
+             name would be overwritten). Give another --out, or remove that directory to start over.",
+            out.display(),
+            held.name
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_same_profile;
+
+    #[test]
+    fn a_directory_of_another_profile_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        check_same_profile(dir.path(), "quick").expect("an empty directory takes any profile");
+        std::fs::write(dir.path().join("profile.toml"), "name = \"cpu\"\nbudgets = [0, 32]\n").unwrap();
+        check_same_profile(dir.path(), "cpu").expect("the same profile resumes");
+        let err = check_same_profile(dir.path(), "quick").unwrap_err().to_string();
+        assert!(err.contains("profile `cpu`") && err.contains("`quick`"), "{err}");
+        std::fs::write(dir.path().join("profile.toml"), "budgets = [0]\n").unwrap();
+        let err = format!("{:#}", check_same_profile(dir.path(), "cpu").unwrap_err());
+        assert!(err.contains("profile.toml") && err.contains("`name`"), "{err}");
+    }
 }
