@@ -175,6 +175,7 @@ impl Study {
     /// Compute `cell` unless it is done; `true` when it was computed. A cell another process is
     /// computing is waited for (and then found done).
     pub fn run_cell(&self, cell: &CellId) -> anyhow::Result<bool> {
+        check_same_profile(&self.out, &self.profile.name)?;
         Ok(matches!(self.run_cell_as(cell, true)?, Outcome::Computed))
     }
 
@@ -184,7 +185,6 @@ impl Study {
         if !self.cells().contains(cell) {
             bail!("cell `{cell}` is not in profile `{}` (`dataeff sweep plan` lists its cells)", self.profile.name);
         }
-        check_same_profile(&self.out, &self.profile.name)?;
         let key = self.key(cell)?;
         let key_sha256 = address(&key);
         let path = cell.path(&self.out);
