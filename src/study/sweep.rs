@@ -176,15 +176,15 @@ impl Study {
     /// computing is waited for (and then found done).
     pub fn run_cell(&self, cell: &CellId) -> anyhow::Result<bool> {
         check_same_profile(&self.out, &self.profile.name)?;
-        Ok(matches!(self.run_cell_as(cell, true)?, Outcome::Computed))
-    }
-
-    /// Compute `cell` unless it is done, under its [`CellLock`]; a cell locked by another live
-    /// writer is waited for when `wait`, else left to it.
-    fn run_cell_as(&self, cell: &CellId, wait: bool) -> anyhow::Result<Outcome> {
         if !self.cells().contains(cell) {
             bail!("cell `{cell}` is not in profile `{}` (`dataeff sweep plan` lists its cells)", self.profile.name);
         }
+        Ok(matches!(self.run_cell_as(cell, true)?, Outcome::Computed))
+    }
+
+    /// Compute `cell` (one of [`Self::cells`]) unless it is done, under its [`CellLock`]; a cell
+    /// locked by another live writer is waited for when `wait`, else left to it.
+    fn run_cell_as(&self, cell: &CellId, wait: bool) -> anyhow::Result<Outcome> {
         let key = self.key(cell)?;
         let key_sha256 = address(&key);
         let path = cell.path(&self.out);
