@@ -69,9 +69,21 @@ fn zero_shot_claim(model: &LiveModel, reading: Reading, paper: &str) -> Verdict 
             };
             (format!("r = {:.3} [{:.3}, {:.3}]", c.r, c.lo, c.hi), Some(includes), sentence)
         }
-        None => ("-".into(), None, format!("Cannot tell: {} task(s) with a zero-shot score and an AUC, or no spread in either.", x.len())),
+        None => ("-".into(), None, format!("Cannot tell: {}.", why_no_correlation(&x, &y))),
     };
     Verdict { claim: "1. zero-shot score does not tell data need", tasks: x.len(), paper: paper.to_string(), ours, agrees, sentence }
+}
+
+/// Why the zero-shot claim has no correlation: too few tasks, or a side with no spread (a base
+/// model scoring 0 zero-shot on every task is the common case).
+fn why_no_correlation(zero_shot: &[f64], auc: &[f64]) -> String {
+    let constant = |v: &[f64]| v.iter().all(|&a| a == v[0]);
+    match zero_shot.len() {
+        n if n < MIN_TASKS => format!("only {n} task(s) with a zero-shot score and an AUC (at least {MIN_TASKS} needed)"),
+        n if constant(zero_shot) => format!("the zero-shot score is {:.3} on all {n} tasks, so it cannot go with the AUC or against it", zero_shot[0]),
+        n if constant(auc) => format!("the AUC is {:.3} on all {n} tasks", auc[0]),
+        n => format!("no correlation over {n} tasks (a degenerate spread)"),
+    }
 }
 
 /// Per metric of the paper's comparison: its name, its mean r over repeats, and their SD.
@@ -429,5 +441,21 @@ impl Findings {
                 hours(coslow_total),
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_zero_shot_correlation_names_its_cause() {
+        let few = why_no_correlation(&[0.1, 0.2], &[0.5, 0.6]);
+        assert!(few.starts_with("only 2 task(s)"), "{few}");
+        let n = MIN_TASKS.max(4);
+        let flat_zero_shot = why_no_correlation(&vec![0.0; n], &(0..n).map(|i| i as f64 / 10.0).collect::<Vec<_>>());
+        assert!(flat_zero_shot.starts_with(&format!("the zero-shot score is 0.000 on all {n} tasks")), "{flat_zero_shot}");
+        let flat_auc = why_no_correlation(&(0..n).map(|i| i as f64 / 10.0).collect::<Vec<_>>(), &vec![0.7; n]);
+        assert!(flat_auc.starts_with(&format!("the AUC is 0.700 on all {n} tasks")), "{flat_auc}");
     }
 }
