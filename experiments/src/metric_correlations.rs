@@ -206,6 +206,14 @@ struct Bar {
     paper: Option<(f64, f64)>,
 }
 
+/// The right-hand corner the legend covers least: it spans about the last two metrics' bars, so
+/// it goes above the axis when those bars (with their SD) reach less far up than down.
+fn legend_corner(bars: &[Bar]) -> SeriesLabelPosition {
+    let ends = bars.iter().rev().take(2).flat_map(|b| [b.ours[0], b.ours[1], b.paper]).flatten();
+    let (up, down) = ends.fold((0f64, 0f64), |(up, down), (r, sd)| (up.max(r + sd), down.max(-(r - sd))));
+    if up < down { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::LowerRight }
+}
+
 struct Bars {
     panels: Vec<(String, Vec<Bar>)>,
 }
@@ -271,7 +279,7 @@ impl Draw for Bars {
                 .map_err(plot_err)?
                 .label("paper (one family)")
                 .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], palette::MUTED.filled()));
-            crate::figure::draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+            crate::figure::draw_legend(&mut chart, legend_corner(bars))?;
         }
         Ok(())
     }
