@@ -237,7 +237,15 @@ impl Draw for Scatter {
                 .map_err(plot_err)?
                 .label(format!("ours: {:.2} · CoS-Low + {:.2}", panel.slope, panel.intercept))
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette::INK.stroke_width(2)));
-            for p in &panel.points {
+            let label_style = (FONT, 10).into_font().color(&palette::INK.mix(0.8));
+            let anchors: Vec<(i32, i32)> = panel.points.iter().map(|p| chart.backend_coord(&(p.coslow, p.auc))).collect();
+            let sizes = panel
+                .points
+                .iter()
+                .map(|p| area.estimate_text_size(&p.task, &label_style).map_err(plot_err))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let offsets = crate::figure::label_offsets(&anchors, &sizes, chart.plotting_area().get_pixel_range().0.end);
+            for (p, offset) in panel.points.iter().zip(offsets) {
                 let bars = [
                     vec![(p.coslow - p.coslow_sd, p.auc), (p.coslow + p.coslow_sd, p.auc)],
                     vec![(p.coslow, p.auc - p.auc_se), (p.coslow, p.auc + p.auc_se)],
@@ -248,7 +256,7 @@ impl Draw for Scatter {
                 let style = if p.flagged { palette::INK.stroke_width(1) } else { palette::INK.filled() };
                 chart.draw_series(std::iter::once(Circle::new((p.coslow, p.auc), 4, style))).map_err(plot_err)?;
                 let label = EmptyElement::at((p.coslow, p.auc))
-                    + Text::new(p.task.clone(), (6, -14), (FONT, 10).into_font().color(&palette::INK.mix(0.8)));
+                    + Text::new(p.task.clone(), offset, label_style.clone());
                 chart.draw_series(std::iter::once(label)).map_err(plot_err)?;
             }
             crate::figure::draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;

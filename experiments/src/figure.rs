@@ -128,6 +128,30 @@ pub fn x_tick_labels<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Offsets (in pixels, from each anchor) for point labels of the given sizes that do not overlap
+/// one another: each label starts up and to the right of its point and, if it would cover a label
+/// already placed, moves by its own height up or down (nearest free slot first); a label that would
+/// run past `right` (the plot's right edge, in pixels) goes to the left of its point. Labels are
+/// placed from the top of the chart down, so the result does not depend on the order of the points.
+pub fn label_offsets(anchors: &[(i32, i32)], sizes: &[(u32, u32)], right: i32) -> Vec<(i32, i32)> {
+    const START: (i32, i32) = (6, -14);
+    let mut order: Vec<usize> = (0..anchors.len()).collect();
+    order.sort_by_key(|&i| (anchors[i].1, anchors[i].0));
+    let mut placed: Vec<[i32; 4]> = Vec::new();
+    let mut offsets = vec![START; anchors.len()];
+    for i in order {
+        let ((x, y), (w, h)) = (anchors[i], (sizes[i].0 as i32, sizes[i].1 as i32));
+        let dx = if x + START.0 + w > right { -START.0 - w } else { START.0 };
+        let boxed = |dy: i32| [x + dx, y + START.1 + dy, x + dx + w, y + START.1 + dy + h];
+        let overlaps = |b: &[i32; 4]| placed.iter().any(|p| b[0] < p[2] && p[0] < b[2] && b[1] < p[3] && p[1] < b[3]);
+        let shifts = (0..12).flat_map(|k| [-k * h, (k + 1) * h]);
+        let dy = std::iter::once(0).chain(shifts).find(|&dy| !overlaps(&boxed(dy))).unwrap_or(0);
+        placed.push(boxed(dy));
+        offsets[i] = (dx, START.1 + dy);
+    }
+    offsets
+}
+
 /// Colours of the three families, and neutral inks, used by every figure.
 pub mod palette {
     use dataeff::Family;
@@ -150,5 +174,31 @@ pub mod palette {
         let t = t.clamp(0.0, 1.0);
         let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
         RGBColor(lerp(170.0, 8.0), lerp(205.0, 48.0), lerp(230.0, 107.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label_offsets;
+
+    /// The pixel box a label covers at `offset` from its anchor.
+    fn boxed((x, y): (i32, i32), (w, h): (u32, u32), (dx, dy): (i32, i32)) -> [i32; 4] {
+        [x + dx, y + dy, x + dx + w as i32, y + dy + h as i32]
+    }
+
+    #[test]
+    fn labels_of_nearby_points_do_not_overlap_and_stay_inside_the_right_edge() {
+        let anchors = [(100, 100), (104, 102), (98, 99), (300, 50), (390, 200)];
+        let sizes = [(80, 11), (60, 11), (70, 11), (40, 11), (50, 11)];
+        let offsets = label_offsets(&anchors, &sizes, 400);
+        let boxes: Vec<[i32; 4]> = (0..anchors.len()).map(|i| boxed(anchors[i], sizes[i], offsets[i])).collect();
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                assert!(!(a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]), "{a:?} overlaps {b:?}");
+            }
+            assert!(a[2] <= 400, "{a:?} runs past the right edge");
+        }
+        assert_eq!(offsets[3], (6, -14), "a lone label keeps its place");
+        assert_eq!(offsets[4], (-56, -14), "a label at the right edge goes left of its point");
     }
 }
