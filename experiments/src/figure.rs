@@ -143,13 +143,18 @@ pub fn label_offsets(anchors: &[(i32, i32)], sizes: &[(u32, u32)], right: i32) -
         let ((x, y), (w, h)) = (anchors[i], (sizes[i].0 as i32, sizes[i].1 as i32));
         let dx = if x + START.0 + w > right { -START.0 - w } else { START.0 };
         let boxed = |dy: i32| [x + dx, y + START.1 + dy, x + dx + w, y + START.1 + dy + h];
-        let overlaps = |b: &[i32; 4]| placed.iter().any(|p| b[0] < p[2] && p[0] < b[2] && b[1] < p[3] && p[1] < b[3]);
+        let overlaps = |b: &[i32; 4]| placed.iter().any(|p| boxes_overlap(b, p));
         let shifts = (0..12).flat_map(|k| [-k * h, (k + 1) * h]);
         let dy = std::iter::once(0).chain(shifts).find(|&dy| !overlaps(&boxed(dy))).unwrap_or(0);
         placed.push(boxed(dy));
         offsets[i] = (dx, START.1 + dy);
     }
     offsets
+}
+
+/// Whether two pixel boxes `[left, top, right, bottom]` share any area.
+fn boxes_overlap(a: &[i32; 4], b: &[i32; 4]) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
 }
 
 /// Colours of the three families, and neutral inks, used by every figure.
@@ -179,7 +184,7 @@ pub mod palette {
 
 #[cfg(test)]
 mod tests {
-    use super::label_offsets;
+    use super::{boxes_overlap, label_offsets};
 
     /// The pixel box a label covers at `offset` from its anchor.
     fn boxed((x, y): (i32, i32), (w, h): (u32, u32), (dx, dy): (i32, i32)) -> [i32; 4] {
@@ -194,7 +199,7 @@ mod tests {
         let boxes: Vec<[i32; 4]> = (0..anchors.len()).map(|i| boxed(anchors[i], sizes[i], offsets[i])).collect();
         for (i, a) in boxes.iter().enumerate() {
             for b in &boxes[i + 1..] {
-                assert!(!(a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]), "{a:?} overlaps {b:?}");
+                assert!(!boxes_overlap(a, b), "{a:?} overlaps {b:?}");
             }
             assert!(a[2] <= 400, "{a:?} runs past the right edge");
         }
